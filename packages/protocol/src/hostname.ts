@@ -1,0 +1,43 @@
+/**
+ * The hostname part of a Host, Origin or X-Frappe-Site-Name value: the scheme, userinfo, path and
+ * port are dropped; an IPv6 literal keeps its brackets.
+ *
+ * Unlike upstream's naive split, userinfo is removed before the port, so
+ * `https://victim.com:1@evil.com` is `evil.com`, and `[::1]:9000` is `[::1]`.
+ */
+export function hostnameOf(value: string | undefined | null): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  let rest = value.trim();
+  const schemeEnd = rest.indexOf('://');
+  if (schemeEnd >= 0) rest = rest.slice(schemeEnd + 3);
+  const authorityEnd = rest.search(/[/?#]/);
+  if (authorityEnd >= 0) rest = rest.slice(0, authorityEnd);
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) rest = rest.slice(at + 1);
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    rest = close >= 0 ? rest.slice(0, close + 1) : rest;
+  } else {
+    const colon = rest.indexOf(':');
+    if (colon >= 0) rest = rest.slice(0, colon);
+  }
+  return rest === '' ? undefined : rest;
+}
+
+/** Whether an authority (after any scheme) names a port of its own. */
+export function hasExplicitPort(value: string): boolean {
+  let rest = value;
+  const schemeEnd = rest.indexOf('://');
+  if (schemeEnd >= 0) rest = rest.slice(schemeEnd + 3);
+  const authorityEnd = rest.search(/[/?#]/);
+  if (authorityEnd >= 0) rest = rest.slice(0, authorityEnd);
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) rest = rest.slice(at + 1);
+  if (rest.startsWith('[')) return /\]:\d+$/.test(rest);
+  return /:\d*$/.test(rest);
+}
+
+/** Host names compare without regard to case. */
+export function sameHostname(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+}

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  type PublishArgs,
+  type PublishContext,
+  parseEventMessage,
+  publishHelpers,
+  resolveProgress,
+  resolvePublish,
+} from '@herald/protocol';
+import { loadVectors } from './vectors.js';
+
+interface Context {
+  site: string;
+  session_user?: string;
+  job_task_id?: string;
+}
+interface PublishVectors {
+  cases: {
+    name: string;
+    context: Context;
+    call: Record<string, unknown>;
+    expect: Record<string, unknown>;
+  }[];
+  progress: {
+    name: string;
+    context: Context;
+    call: Record<string, unknown>;
+    expect: Record<string, unknown>;
+  }[];
+  helpers: { call: string; room: string; event: string }[];
+}
+
+const vectors = loadVectors<PublishVectors>('publish-rules.json');
+
+const contextOf = (c: Context): PublishContext => ({
+  site: c.site,
+  sessionUser: c.session_user,
+  jobTaskId: c.job_task_id,
+});
+
+/** The vectors spell arguments the Python way. */
+const argsOf = (call: Record<string, unknown>): PublishArgs => ({
+  event: call.event as string | undefined,
+  message: call.message,
+  room: call.room as string | undefined,
+  user: call.user as string | undefined,
+  doctype: call.doctype as string | undefined,
+  docname: call.docname as string | number | undefined,
+  taskId: call.task_id as string | undefined,
+  afterCommit: call.after_commit as boolean | undefined,
+});
+
+describe('publish_realtime rules', () => {
+  for (const v of vectors.cases) {
+    test(v.name, () => {
+      const resolved = resolvePublish(argsOf(v.call), contextOf(v.context));
+      if (v.expect.queued) {
+        assert.equal(resolved.afterCommit, true);
+        assert.deepEqual(resolved.message, v.expect.on_commit);
+      } else {
+        assert.equal(resolved.afterCommit, false);
+        assert.deepEqual(resolved.message, v.expect);
+      }
+    });
+  }
+});
+
+describe('publish_progress rules', () => {
+  for (const v of vectors.progress) {
+    test(v.name, () => {
+      const call = v.call;
+      const resolved = resolveProgress(
+        {
+          percent: call.percent as number,
+          title: call.title as string | undefined,
+          description: call.description as string | undefined,
+          doctype: call.doctype as string | undefined,
+          docname: call.docname as string | undefined,
+          taskId: call.task_id as string | undefined,
+        },
+        contextOf(v.context),
+      );
+      assert.deepEqual(resolved.message, v.expect);
+    });
+  }
+});
+
+/** Reads a helper call as the vectors write it: `name('a', 'b', {'k': 1})`. */
+function parseHelperCall(text: string): { name: string; args: unknown[] } {
+  const match = /^(\w+)\((.*)\)$/s.exec(text.trim());
+  assert.ok(match, `cannot read helper call ${text}`);
+  const json = `[${match[2]!
+    .replace(/'/g, '"')
+    .replace(/\bNone\b/g, 'null')
+    .replace(/\bTrue\b/g, 'true')
+    .replace(/\bFalse\b/g, 'false')}]`;
+  return { name: match[1]!, args: JSON.parse(json) as unknown[] };
+}
+
+const helperByPythonName: Record<string, (...args: never[]) => PublishArgs> = {
+  publish_to_user: publishHelpers.toUser,
+  publish_to_doc: publishHelpers.toDoc,
+  publish_to_doctype: publishHelpers.toDoctype,
+  publish_task_progress: publishHelpers.taskProgress,
+  publish_to_website: publishHelpers.toWebsite,
+  publish_to_all: publishHelpers.toAll,
+  publish_to_room: publishHelpers.toRoom,
+};
+
+describe('publish helpers', () => {
+  for (const v of vectors.helpers) {
+    test(v.call, () => {
+      const { name, args } = parseHelperCall(v.call);
+      const helper = helperByPythonName[name];
+      assert.ok(helper, `no helper for ${name}`);
+      const resolved = resolvePublish(helper(...(args as never[])), {
+        site: 's1',
+        sessionUser: 'bob',
+      });
+      assert.equal(resolved.message.room, v.room);
+      assert.equal(resolved.message.event, v.event);
+    });
+  }
+});
+
+describe('parsing messages of the events channel', () => {
+  test('the field report message, written by Python with indent=1', () => {
+    const raw =
+      '{\n "event": "msgprint",\n "message": {\n  "message": "Hello!"\n },\n "namespace": "staging.erpnext.summitindustech.com",\n "room": "user:Administrator"\n}';
+    assert.deepEqual(parseEventMessage(raw), {
+      ok: true,
+      message: {
+        event: 'msgprint',
+        message: { message: 'Hello!' },
+        room: 'user:Administrator',
+        namespace: 'staging.erpnext.summitindustech.com',
+      },
+    });
+  });
+
+  const bad: [string, string][] = [
+    ['{not json', 'malformed_json'],
+    ['[1,2]', 'not_an_object'],
+    ['{"message": 1, "room": "all", "namespace": "s"}', 'missing_event'],
+    ['{"event": "x", "room": 5, "namespace": "s"}', 'bad_room'],
+    ['{"event": "x", "room": "all"}', 'missing_namespace'],
+  ];
+  for (const [raw, kind] of bad) {
+    test(`${kind}: ${raw}`, () => {
+      const parsed = parseEventMessage(raw);
+      assert.equal(parsed.ok, false);
+      assert.equal(!parsed.ok && parsed.kind, kind);
+    });
+  }
+
+  test('no room means every namespace, and the namespace may be absent', () => {
+    const parsed = parseEventMessage('{"event": "build_event", "message": {"success": true}}');
+    assert.ok(parsed.ok);
+    assert.equal(parsed.message.room, null);
+    assert.equal(parsed.message.namespace, undefined);
+  });
+});

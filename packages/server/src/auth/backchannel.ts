@@ -1,0 +1,172 @@
+import { type Credentials, credentialHeader } from '@herald/protocol';
+import { HeraldError } from '../errors.js';
+import type { SocketSecret } from './socket-secret.js';
+
+/** Who a socket is, as the web server's get_user_info says. */
+export interface Identity {
+  user: string;
+  userType: string;
+  installedApps: string[];
+}
+
+/** One backchannel call's target: the web server base URL, the site and the socket's credentials. */
+export interface BackchannelTarget {
+  base: string;
+  site: string;
+  credentials: Credentials;
+}
+
+/** An answer of the web server: status and parsed JSON body. */
+interface Answer {
+  status: number;
+  body: unknown;
+  url: string;
+}
+
+const USER_INFO_PATH = '/api/method/frappe.realtime.get_user_info';
+const PERMISSION_PATH = '/api/method/frappe.realtime.has_permission';
+
+/**
+ * The HTTP client Herald uses to ask the web server who a socket is and what it may read
+ * (sections 3.3 to 3.5). Redirects are never followed: a redirect drops the cookie, and turned every
+ * user into Guest in the field report this project starts from.
+ */
+export class Backchannel {
+  readonly #timeoutMs: number;
+  readonly #secret: SocketSecret;
+
+  constructor(options: { timeoutMs: number; secret: SocketSecret }) {
+    this.#timeoutMs = options.timeoutMs;
+    this.#secret = options.secret;
+  }
+
+  /** The headers of a backchannel request: credentials, socket secret, site. */
+  async headers(target: BackchannelTarget): Promise<Record<string, string>> {
+    const secret = await this.#secret.get();
+    return {
+      ...credentialHeader(target.credentials),
+      'x-frappe-socket-secret': secret ?? '',
+      'x-frappe-site-name': target.site,
+      accept: 'application/json',
+    };
+  }
+
+  /** GET `<base><path>?<query>`, with the socket's credentials; throws a catalogue error on failure. */
+  async get(
+    target: BackchannelTarget,
+    path: string,
+    query: Record<string, string> = {},
+  ): Promise<Answer> {
+    const search = new URLSearchParams(query).toString();
+    const url = `${target.base}${path}${search ? `?${search}` : ''}`;
+    const headers = await this.headers(target);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      throw this.#transportError(error, url);
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      const location = response.headers.get('location');
+      const to = location ? new URL(location, url).toString() : '(no Location header)';
+      throw new HeraldError(
+        'HERALD_BACKEND_REDIRECT',
+        `backend redirected ${url} to ${to} (HTTP ${response.status}); following it would drop the cookie and every user would become Guest. Set --backend to an address that answers directly`,
+      );
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw this.#transportError(error, url);
+    }
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+      if (response.ok) {
+        throw new HeraldError(
+          'HERALD_BACKEND_BAD_ANSWER',
+          `backend answered ${url} with HTTP ${response.status} but not JSON`,
+        );
+      }
+    }
+    return { status: response.status, body, url };
+  }
+
+  /**
+   * get_user_info. An answer without `installed_apps` is asked once more with the secret read
+   * afresh (the request itself may have created it); an answer without a user is "Unauthorized".
+   */
+  async userInfo(target: BackchannelTarget): Promise<Identity> {
+    let message: Record<string, unknown> = {};
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const answer = await this.get(target, USER_INFO_PATH);
+      if (answer.status < 200 || answer.status >= 300) {
+        throw new HeraldError(
+          'HERALD_BACKEND_BAD_ANSWER',
+          `backend answered HTTP ${answer.status} for ${answer.url}`,
+        );
+      }
+      const body = answer.body as { message?: unknown } | undefined;
+      message =
+        body && typeof body.message === 'object' && body.message !== null
+          ? (body.message as Record<string, unknown>)
+          : {};
+      if (Array.isArray(message.installed_apps)) break;
+    }
+    if (typeof message.user !== 'string' || message.user === '') {
+      throw new HeraldError('HERALD_UNAUTHORIZED');
+    }
+    return {
+      user: message.user,
+      userType: typeof message.user_type === 'string' ? message.user_type : '',
+      installedApps: Array.isArray(message.installed_apps)
+        ? message.installed_apps.filter((app): app is string => typeof app === 'string')
+        : [],
+    };
+  }
+
+  /** has_permission(doctype, name, read): true when allowed, false when denied (403 or false). */
+  async hasPermission(
+    target: BackchannelTarget,
+    doctype: string,
+    name?: string | number,
+  ): Promise<boolean> {
+    const answer = await this.get(target, PERMISSION_PATH, {
+      doctype,
+      name: name === undefined ? '' : String(name),
+      ptype: 'read',
+    });
+    if (answer.status === 403) return false;
+    if (answer.status < 200 || answer.status >= 300) {
+      throw new HeraldError(
+        'HERALD_PERMISSION_CHECK_FAILED',
+        `backend answered HTTP ${answer.status} for ${answer.url}`,
+      );
+    }
+    return (answer.body as { message?: unknown } | undefined)?.message === true;
+  }
+
+  #transportError(error: unknown, url: string): HeraldError {
+    const err = error as Error & { cause?: { code?: string; message?: string } };
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') {
+      return new HeraldError(
+        'HERALD_BACKEND_TIMEOUT',
+        `backend did not answer within ${this.#timeoutMs} ms (${url})`,
+      );
+    }
+    const reason = err.cause?.code ?? err.cause?.message ?? err.message;
+    return new HeraldError(
+      'HERALD_BACKEND_UNREACHABLE',
+      `backend unreachable at ${url} (${reason})`,
+      { cause: error },
+    );
+  }
+}

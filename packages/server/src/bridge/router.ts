@@ -1,0 +1,81 @@
+import { type MalformedKind, parseEventMessage } from '@herald/protocol';
+import type { Server } from 'socket.io';
+import type { Logger } from '../logger.js';
+
+/** Why a message was skipped: the parser's reasons, plus an event name Socket.IO reserves. */
+export type SkipKind = MalformedKind | 'reserved_event';
+
+/** What the router has done since start. */
+export interface RouterStats {
+  routed: number;
+  skipped: Record<SkipKind, number>;
+}
+
+/**
+ * Routes messages of the `events` channel to rooms (section 6): with a room, to that room of the
+ * namespace `/<namespace>`; without, to every site namespace of this server. Emits are local to
+ * this process: every Herald process subscribes to `events` itself, so going through a
+ * cross-process adapter would deliver twice. A bad message is logged (once per kind), counted and
+ * skipped; it never throws.
+ */
+export class EventRouter {
+  readonly stats: RouterStats = {
+    routed: 0,
+    skipped: {
+      malformed_json: 0,
+      not_an_object: 0,
+      missing_event: 0,
+      bad_room: 0,
+      missing_namespace: 0,
+      reserved_event: 0,
+    },
+  };
+  readonly #io: Server;
+  readonly #log: Logger;
+
+  constructor(io: Server, logger: Logger) {
+    this.#io = io;
+    this.#log = logger.child({ component: 'bridge' });
+  }
+
+  /** Routes one raw message. */
+  route(raw: string): void {
+    const parsed = parseEventMessage(raw);
+    if (!parsed.ok) {
+      this.#skip(parsed.kind, parsed.reason, raw);
+      return;
+    }
+    const { event, message, room, namespace } = parsed.message;
+    try {
+      if (room !== null) {
+        this.#io._nsps.get(`/${namespace}`)?.local.to(room).emit(event, message);
+      } else {
+        for (const nsp of this.#io._nsps.values()) {
+          if (nsp.name !== '/') nsp.local.emit(event, message);
+        }
+      }
+      this.stats.routed += 1;
+    } catch (error) {
+      // Socket.IO throws for its reserved names (connect, disconnect, ...).
+      this.#skip(
+        'reserved_event',
+        `event "${event}" cannot be emitted: ${(error as Error).message}`,
+        raw,
+      );
+    }
+  }
+
+  #skip(kind: SkipKind, reason: string, raw: string): void {
+    this.stats.skipped[kind] += 1;
+    const sample = raw.length > 200 ? `${raw.slice(0, 200)}…` : raw;
+    const fields = { kind, reason, sample, count: this.stats.skipped[kind] };
+    if (this.stats.skipped[kind] === 1) {
+      this.#log.warn(
+        fields,
+        'skipped a message on the events channel; publishers must send {"event", "message", "room", "namespace"} (further messages of this kind are logged at debug level)',
+      );
+    } else {
+      this.#log.debug(fields, 'skipped a message on the events channel');
+    }
+  }
+}

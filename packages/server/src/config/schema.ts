@@ -1,0 +1,113 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int({ error: `expected a whole number from ${min} to ${max}` })
+    .min(min, { error: `expected a whole number from ${min} to ${max}` })
+    .max(max, { error: `expected a whole number from ${min} to ${max}` });
+
+/** true/false, 1/0, yes/no, on/off: Frappe's config files write 0 and 1. */
+const flag = z.union([z.boolean(), z.number(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(text)) return false;
+  ctx.addIssue({ code: 'custom', message: 'expected true/false or 1/0' });
+  return z.NEVER;
+});
+
+/** A CIDR block (`10.0.0.0/8`, `::1/128`) or a single address. */
+export function parseCidr(
+  text: string,
+): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const [address = '', prefixText] = text.trim().split('/');
+  const version = isIP(address);
+  if (version === 0) return undefined;
+  const max = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (
+    !Number.isInteger(prefix) ||
+    prefix < 0 ||
+    prefix > max ||
+    (prefixText !== undefined && !/^\d+$/.test(prefixText))
+  ) {
+    return undefined;
+  }
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+const cidr = z.string().refine((value) => parseCidr(value) !== undefined, {
+  error: 'expected an IP address or a CIDR block such as 10.0.0.0/8 or ::1/128',
+});
+
+const httpUrl = z.string().refine(
+  (value) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an http:// or https:// URL such as http://127.0.0.1:8000' },
+);
+
+const origin = z.string().refine(
+  (value) => {
+    try {
+      return new URL(value).origin !== 'null';
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an origin such as https://app.example.com' },
+);
+
+const redisUrl = z.string().refine((value) => /^(redis|rediss|unix):\/\/./.test(value), {
+  error: 'expected a redis://, rediss:// or unix:// URL such as redis://127.0.0.1:6379',
+});
+
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(/[\s,]+/)
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value,
+    z.array(item),
+  );
+
+/** Every setting of `herald serve`, validated, with its default. */
+export const configSchema = z.strictObject({
+  port: integer(0, 65535).default(9000),
+  host: z.string().min(1).optional(),
+  uds: z.string().min(1).optional(),
+  redis: redisUrl.optional(),
+  backend: httpUrl.optional(),
+  webserverHost: z.string().min(1).optional(),
+  webserverPort: integer(1, 65535).optional(),
+  developerMode: flag.default(false),
+  defaultSite: z.string().min(1).optional(),
+  trustedProxies: list(cidr).default(['127.0.0.0/8', '::1/128']),
+  allowedOrigins: list(origin).default([]),
+  backendTimeoutMs: integer(1, 600_000).default(5000),
+  socketSecret: z.string().optional(),
+  bench: z.string().min(1).optional(),
+  logLevel: z
+    .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })
+    .default('info'),
+  logFormat: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).optional(),
+  shutdownTimeoutMs: integer(0, 600_000).default(10_000),
+});
+
+/** The validated configuration of a Herald server. */
+export type Config = z.output<typeof configSchema>;
+/** A configuration before validation and defaults (what tests and embedders pass). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** A setting's name. */
+export type ConfigKey = keyof Config;

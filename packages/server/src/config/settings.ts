@@ -1,0 +1,155 @@
+import type { ConfigKey } from './schema.js';
+
+/** Where a setting can come from, and what it means: the source of `--help` and the README. */
+export interface Setting {
+  key: ConfigKey;
+  /** The flag, with its value placeholder. */
+  flag: string;
+  /** Environment variables, strongest first. */
+  env: string[];
+  /** The key in a Frappe bench's config.json / common_site_config.json. */
+  bench?: string;
+  /** Whether the flag takes several values. */
+  list?: boolean;
+  description: string;
+  /** The default, in words. */
+  defaultText: string;
+}
+
+export const SETTINGS: Setting[] = [
+  {
+    key: 'port',
+    flag: '--port <number>',
+    env: ['HERALD_PORT', 'FRAPPE_SOCKETIO_PORT'],
+    bench: 'socketio_port',
+    description: 'TCP port to listen on',
+    defaultText: '9000',
+  },
+  {
+    key: 'host',
+    flag: '--host <address>',
+    env: ['HERALD_HOST'],
+    description: 'address to listen on',
+    defaultText: 'all interfaces',
+  },
+  {
+    key: 'uds',
+    flag: '--uds <path>',
+    env: ['HERALD_UDS', 'FRAPPE_SOCKETIO_UDS'],
+    bench: 'socketio_uds',
+    description: 'listen on this unix socket instead of a port (a stale file is removed first)',
+    defaultText: 'none',
+  },
+  {
+    key: 'redis',
+    flag: '--redis <url>',
+    env: ['HERALD_REDIS', 'FRAPPE_REDIS_QUEUE'],
+    bench: 'redis_queue',
+    description:
+      'Redis for the `events` channel and socketio_auth_secret (redis://, rediss://, unix://)',
+    defaultText: 'none: the in-memory broker (with --bench: redis://127.0.0.1:11311)',
+  },
+  {
+    key: 'backend',
+    flag: '--backend <url>',
+    env: ['HERALD_BACKEND'],
+    description:
+      "the web server's base URL for the backchannel; beats webserver_host/port and the client's Origin",
+    defaultText: 'derived as Frappe does',
+  },
+  {
+    key: 'webserverHost',
+    flag: '--webserver-host <host>',
+    env: ['HERALD_WEBSERVER_HOST'],
+    bench: 'webserver_host',
+    description: 'backchannel host (used with --webserver-port)',
+    defaultText: 'none',
+  },
+  {
+    key: 'webserverPort',
+    flag: '--webserver-port <port>',
+    env: ['HERALD_WEBSERVER_PORT'],
+    bench: 'webserver_port',
+    description: 'backchannel port (with --webserver-host, or the Origin under developer mode)',
+    defaultText: 'none',
+  },
+  {
+    key: 'developerMode',
+    flag: '--developer-mode <bool>',
+    env: ['HERALD_DEVELOPER_MODE'],
+    bench: 'developer_mode',
+    description:
+      'backchannel uses the Origin with --webserver-port as its port; allows open_in_editor',
+    defaultText: 'false',
+  },
+  {
+    key: 'defaultSite',
+    flag: '--default-site <site>',
+    env: ['HERALD_DEFAULT_SITE', 'FRAPPE_SITE'],
+    bench: 'default_site',
+    description: 'site used when the Host is localhost or 127.0.0.1',
+    defaultText: 'none',
+  },
+  {
+    key: 'trustedProxies',
+    flag: '--trusted-proxy <cidr...>',
+    env: ['HERALD_TRUSTED_PROXIES'],
+    list: true,
+    description: 'peers whose X-Frappe-Site-Name header is believed',
+    defaultText: '127.0.0.0/8 ::1/128',
+  },
+  {
+    key: 'allowedOrigins',
+    flag: '--allowed-origin <origin...>',
+    env: ['HERALD_ALLOWED_ORIGINS'],
+    list: true,
+    description: 'extra origins allowed to connect besides the Host match (single-page apps)',
+    defaultText: 'none',
+  },
+  {
+    key: 'backendTimeoutMs',
+    flag: '--backend-timeout <ms>',
+    env: ['HERALD_BACKEND_TIMEOUT_MS'],
+    description: 'how long a backchannel request may take',
+    defaultText: '5000',
+  },
+  {
+    key: 'socketSecret',
+    flag: '--socket-secret <secret>',
+    env: ['HERALD_SOCKET_SECRET'],
+    description:
+      'X-Frappe-Socket-Secret to send without Redis (with Redis it is read from socketio_auth_secret)',
+    defaultText: 'empty',
+  },
+  {
+    key: 'bench',
+    flag: '--bench <dir>',
+    env: ['HERALD_BENCH'],
+    description: "a Frappe bench: read its config files and load its apps' realtime/handlers.js",
+    defaultText: 'none',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: ['HERALD_LOG_LEVEL'],
+    description: 'fatal, error, warn, info, debug, trace or silent',
+    defaultText: 'info',
+  },
+  {
+    key: 'logFormat',
+    flag: '--log-format <format>',
+    env: ['HERALD_LOG_FORMAT'],
+    description: 'json or pretty',
+    defaultText: 'pretty on a terminal, else json',
+  },
+  {
+    key: 'shutdownTimeoutMs',
+    flag: '--shutdown-timeout <ms>',
+    env: ['HERALD_SHUTDOWN_TIMEOUT_MS'],
+    description: 'how long a graceful stop may take before the process exits anyway',
+    defaultText: '10000',
+  },
+];
+
+/** The default Redis of a Frappe bench, as upstream assumes it. */
+export const BENCH_DEFAULT_REDIS = 'redis://127.0.0.1:11311';

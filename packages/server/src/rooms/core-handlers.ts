@@ -1,0 +1,166 @@
+import { autoRooms, docRoom, doctypeRoom, GUEST, openDocRoom, taskRoom } from '@herald/protocol';
+import type { Backchannel } from '../auth/backchannel.js';
+import type { Broker } from '../bridge/broker.js';
+import { asHeraldError, HeraldError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { HeraldSocket } from '../session.js';
+import { type Ack, answer, docnameArg, failure, nameArg, splitAck } from './reply.js';
+import { notifyViewers } from './viewers.js';
+
+/** What the core handlers need. */
+export interface CoreDeps {
+  backchannel: Backchannel;
+  broker: Broker;
+  developerMode: boolean;
+  logger: Logger;
+}
+
+/** Names of the core events: custom handlers may not shadow them. */
+export const CORE_EVENTS = [
+  'ping',
+  'doctype_subscribe',
+  'doctype_unsubscribe',
+  'doc_subscribe',
+  'doc_unsubscribe',
+  'task_subscribe',
+  'progress_subscribe',
+  'task_unsubscribe',
+  'doc_open',
+  'doc_close',
+  'open_in_editor',
+] as const;
+
+/** Asks the web server for read permission; a denial or a failed check throws a coded error. */
+async function requirePermission(
+  socket: HeraldSocket,
+  backchannel: Backchannel,
+  doctype: string,
+  docname?: string,
+): Promise<void> {
+  let allowed: boolean;
+  try {
+    allowed = await backchannel.hasPermission(socket.data.backchannel, doctype, docname);
+  } catch (error) {
+    const cause = asHeraldError(error);
+    throw new HeraldError(
+      'HERALD_PERMISSION_CHECK_FAILED',
+      `could not check read permission on ${docname === undefined ? doctype : `${doctype} ${docname}`}: ${cause.message}`,
+      { cause, hint: cause.hint },
+    );
+  }
+  if (!allowed) {
+    throw new HeraldError(
+      'HERALD_PERMISSION_DENIED',
+      `${socket.data.user} is not permitted to read ${docname === undefined ? doctype : `${doctype} ${docname}`}`,
+    );
+  }
+}
+
+/**
+ * Joins the automatic rooms and registers the client events of section 5 on an authenticated
+ * socket. Room changes of one socket run one after another, in the order the client sent them,
+ * so a doc_close can never overtake the doc_open before it.
+ */
+export function registerCoreHandlers(socket: HeraldSocket, deps: CoreDeps): void {
+  const { backchannel } = deps;
+  const session = socket.data;
+  const log = deps.logger;
+  socket.join(autoRooms(session.user, session.userType));
+
+  let queue: Promise<void> = Promise.resolve();
+  /** Registers a request handler: arguments checked, run in order, answered through ack or herald_error. */
+  const handle = (event: string, run: (args: unknown[]) => Promise<void> | void) => {
+    socket.on(event, (...raw: unknown[]) => {
+      const { args, ack } = splitAck(raw);
+      queue = queue.then(() => settle(event, ack, () => run(args)));
+    });
+  };
+  const settle = async (event: string, ack: Ack | undefined, run: () => Promise<void> | void) => {
+    try {
+      await run();
+      answer(socket, event, ack, { ok: true });
+    } catch (error) {
+      const reply = failure(error);
+      if (!reply.ok && reply.error.code === 'HERALD_INTERNAL')
+        log.error({ err: error, event }, 'handler failed');
+      else log.debug({ event, error: reply.ok ? undefined : reply.error }, 'request refused');
+      answer(socket, event, ack, reply);
+    }
+  };
+  /** Joins only while connected: a socket that left during the permission check keeps no room. */
+  const join = (room: string) => {
+    if (socket.connected) socket.join(room);
+  };
+
+  socket.on('ping', (...raw: unknown[]) => {
+    socket.emit('pong');
+    const { ack } = splitAck(raw);
+    if (ack) answer(socket, 'ping', ack, { ok: true });
+  });
+
+  handle('doctype_subscribe', async ([doctype]) => {
+    const dt = nameArg('doctype_subscribe', 'doctype', doctype);
+    await requirePermission(socket, backchannel, dt);
+    join(doctypeRoom(dt));
+  });
+  handle('doctype_unsubscribe', ([doctype]) => {
+    socket.leave(doctypeRoom(nameArg('doctype_unsubscribe', 'doctype', doctype)));
+  });
+  handle('doc_subscribe', async ([doctype, docname]) => {
+    const dt = nameArg('doc_subscribe', 'doctype', doctype);
+    const dn = docnameArg('doc_subscribe', docname);
+    await requirePermission(socket, backchannel, dt, dn);
+    join(docRoom(dt, dn));
+  });
+  handle('doc_unsubscribe', ([doctype, docname]) => {
+    socket.leave(
+      docRoom(
+        nameArg('doc_unsubscribe', 'doctype', doctype),
+        docnameArg('doc_unsubscribe', docname),
+      ),
+    );
+  });
+  for (const event of ['task_subscribe', 'progress_subscribe']) {
+    handle(event, ([taskId]) => join(taskRoom(nameArg(event, 'task_id', taskId))));
+  }
+  handle('task_unsubscribe', ([taskId]) => {
+    socket.leave(taskRoom(nameArg('task_unsubscribe', 'task_id', taskId)));
+  });
+  handle('doc_open', async ([doctype, docname]) => {
+    const dt = nameArg('doc_open', 'doctype', doctype);
+    const dn = docnameArg('doc_open', docname);
+    await requirePermission(socket, backchannel, dt, dn);
+    if (!socket.connected) return;
+    const room = openDocRoom(dt, dn);
+    join(room);
+    session.openDocs.set(room, { doctype: dt, docname: dn });
+    notifyViewers(socket.nsp, session.user, dt, dn);
+  });
+  handle('doc_close', ([doctype, docname]) => {
+    const dt = nameArg('doc_close', 'doctype', doctype);
+    const dn = docnameArg('doc_close', docname);
+    const room = openDocRoom(dt, dn);
+    socket.leave(room);
+    // Only this document is forgotten (upstream's filter dropped every tracked document).
+    if (session.openDocs.delete(room)) notifyViewers(socket.nsp, session.user, dt, dn);
+  });
+  handle('open_in_editor', async ([data]) => {
+    if (!deps.developerMode)
+      throw new HeraldError(
+        'HERALD_BAD_ARGUMENT',
+        'open_in_editor: only available in developer mode',
+      );
+    if (session.user === GUEST)
+      throw new HeraldError('HERALD_PERMISSION_DENIED', 'open_in_editor: not for Guest');
+    await deps.broker.publish(JSON.stringify(data ?? {}), 'open_in_editor');
+  });
+
+  socket.on('disconnect', () => {
+    // Socket.IO has already removed the socket from its rooms: the viewers left are the others.
+    for (const { doctype, docname } of session.openDocs.values()) {
+      notifyViewers(socket.nsp, session.user, doctype, docname);
+    }
+    session.openDocs.clear();
+    session.state.clear();
+  });
+}

@@ -1,0 +1,117 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Backchannel } from '../auth/backchannel.js';
+import type { Logger } from '../logger.js';
+import type { HeraldSocket } from '../session.js';
+
+type LegacyHandler = (socket: HeraldSocket) => void;
+
+/**
+ * Upstream's Node handlers: `<bench>/apps/<app>/realtime/handlers.js`, a CommonJS module exporting
+ * `function (socket)`, called for each app installed on the connecting site. Loaded once per
+ * process; a load or setup error is logged with the app's name and never stops the server.
+ * `frappe` is skipped: its handlers are Herald's own.
+ */
+export class LegacyHandlers {
+  readonly #bench: string;
+  readonly #log: Logger;
+  readonly #loaded = new Map<string, LegacyHandler | null>();
+  readonly #require = createRequire(import.meta.url);
+
+  constructor(benchDir: string, logger: Logger) {
+    this.#bench = benchDir;
+    this.#log = logger.child({ component: 'legacy-handlers' });
+  }
+
+  /** The handler of an app, loaded on first use; null when it has none or it failed to load. */
+  handlerOf(app: string): LegacyHandler | null {
+    const known = this.#loaded.get(app);
+    if (known !== undefined) return known;
+    let handler: LegacyHandler | null = null;
+    const file = join(this.#bench, 'apps', app, 'realtime', 'handlers.js');
+    if (/^[\w.-]+$/.test(app) && existsSync(file)) {
+      try {
+        const loaded: unknown = this.#require(file);
+        const fn =
+          typeof loaded === 'function' ? loaded : (loaded as { default?: unknown } | null)?.default;
+        if (typeof fn === 'function') {
+          handler = fn as LegacyHandler;
+          this.#log.info({ app, file }, 'loaded legacy realtime handlers');
+        } else {
+          this.#log.warn({ app, file }, 'legacy handlers.js does not export a function; skipped');
+        }
+      } catch (error) {
+        this.#log.warn(
+          { app, file, err: error },
+          `failed to load the realtime handlers of app ${app}; skipped`,
+        );
+      }
+    }
+    this.#loaded.set(app, handler);
+    return handler;
+  }
+
+  /** Gives the socket upstream's fields and calls each installed app's handler with it. */
+  attach(socket: HeraldSocket, backchannel: Backchannel): void {
+    const session = socket.data;
+    const apps = session.installedApps.filter((app) => app !== 'frappe');
+    const handlers = apps
+      .map((app) => [app, this.handlerOf(app)] as const)
+      .filter(([, fn]) => fn !== null);
+    if (handlers.length === 0) return;
+    const credentials = session.credentials;
+    Object.assign(socket, {
+      user: session.user,
+      user_type: session.userType,
+      installed_apps: session.installedApps,
+      sid: credentials.kind === 'sid' ? credentials.sid : credentials.sid,
+      authorization_header:
+        credentials.kind === 'authorization' ? credentials.authorization : undefined,
+      site_name: session.site,
+      /** Upstream's helper: a fetch to the web server with this socket's credentials. */
+      frappe_request: async (
+        path: string,
+        args: Record<string, string> = {},
+        opts: RequestInit = {},
+      ) => {
+        const query = new URLSearchParams(args).toString();
+        const headers = await backchannel.headers(session.backchannel);
+        return fetch(`${session.backchannel.base}${path}${query ? `?${query}` : ''}`, {
+          ...opts,
+          headers: { ...headers, ...(opts.headers as Record<string, string> | undefined) },
+        });
+      },
+      has_permission: (doctype: string, name?: string) =>
+        backchannel.hasPermission(session.backchannel, doctype, name),
+    });
+    const on = socket.on;
+    for (const [app, handler] of handlers) {
+      // Listeners the app registers are guarded: a throwing or rejecting one is logged, never fatal.
+      socket.on = ((event: string, listener: (...args: unknown[]) => unknown) =>
+        on.call(socket, event, (...args: unknown[]) => {
+          const fail = (error: unknown) =>
+            this.#log.warn(
+              { app, event, err: error, site: session.site, user: session.user },
+              `realtime handler of app ${app} failed`,
+            );
+          try {
+            const result = listener.apply(socket, args);
+            if (result instanceof Promise) result.catch(fail);
+          } catch (error) {
+            fail(error);
+          }
+        })) as typeof socket.on;
+      try {
+        handler!(socket);
+      } catch (error) {
+        this.#log.warn(
+          { app, err: error, site: session.site },
+          `failed to set up the realtime handlers of app ${app}`,
+        );
+      } finally {
+        socket.on = on;
+      }
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { asHeraldError, type ErrorBody, HeraldError } from '../errors.js';
+import type { HeraldSocket } from '../session.js';
+
+/** A Socket.IO acknowledgement callback. */
+export type Ack = (result: unknown) => void;
+
+/** What a client request is answered with. */
+export type Reply = { ok: true; [key: string]: unknown } | { ok: false; error: ErrorBody };
+
+/** The event's arguments without the trailing acknowledgement callback, and that callback. */
+export function splitAck(args: unknown[]): { args: unknown[]; ack: Ack | undefined } {
+  const last = args[args.length - 1];
+  return typeof last === 'function'
+    ? { args: args.slice(0, -1), ack: last as Ack }
+    : { args, ack: undefined };
+}
+
+/**
+ * Answers a client request: through its acknowledgement when it sent one, else a failure is
+ * emitted as `herald_error` (upstream clients send no callback and ignore that event).
+ */
+export function answer(
+  socket: HeraldSocket,
+  event: string,
+  ack: Ack | undefined,
+  reply: Reply,
+): void {
+  if (ack) ack(reply);
+  else if (!reply.ok) socket.emit('herald_error', { ...reply, event });
+}
+
+/** The failure reply for any thrown value. */
+export function failure(error: unknown): Reply {
+  return { ok: false, error: asHeraldError(error).toBody() };
+}
+
+/** A doctype, room or task id argument: a non-empty string. */
+export function nameArg(event: string, what: string, value: unknown): string {
+  if (typeof value === 'string' && value !== '' && value.length <= 1000) return value;
+  throw new HeraldError(
+    'HERALD_BAD_ARGUMENT',
+    `${event}: ${what} must be a non-empty string of at most 1000 characters (got ${describe(value)})`,
+  );
+}
+
+/** A document name argument: a non-empty string or a number (Frappe names can be integers). */
+export function docnameArg(event: string, value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return nameArg(event, 'docname', value);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string')
+    return value === '' ? 'an empty string' : 'a string that is too long';
+  return `a ${Array.isArray(value) ? 'list' : typeof value}`;
+}

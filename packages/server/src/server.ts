@@ -1,0 +1,188 @@
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type EventMessage, serializeEventMessage } from '@herald/protocol';
+import { Server } from 'socket.io';
+import { authenticate } from './auth/authenticate.js';
+import { Backchannel } from './auth/backchannel.js';
+import { RedisSocketSecret, type SocketSecret, StaticSocketSecret } from './auth/socket-secret.js';
+import { TrustedProxies } from './auth/trusted-proxies.js';
+import type { Broker } from './bridge/broker.js';
+import { MemoryBroker } from './bridge/broker-memory.js';
+import { RedisBroker } from './bridge/broker-redis.js';
+import { EventRouter } from './bridge/router.js';
+import type { Config } from './config/schema.js';
+import { type Logger, silentLogger } from './logger.js';
+import { redactUrl } from './redis/client.js';
+import { registerCoreHandlers } from './rooms/core-handlers.js';
+import { tolerateDuplicateConnects } from './rooms/duplicate-connect.js';
+import { LegacyHandlers } from './rooms/legacy-handlers.js';
+import type { HeraldIo } from './session.js';
+
+/** An HTTP route: answers and returns true, or returns false to let the next route look. */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** A running Herald server. */
+export interface Herald {
+  readonly io: HeraldIo;
+  readonly http: HttpServer;
+  readonly broker: Broker;
+  readonly router: EventRouter;
+  readonly backchannel: Backchannel;
+  readonly logger: Logger;
+  /** The TCP port it listens on (undefined on a unix socket). */
+  readonly port: number | undefined;
+  /** `http://127.0.0.1:<port>` for TCP, or the socket path. */
+  readonly url: string;
+  /** Publishes an event through the broker, as a web process would. */
+  publish(message: EventMessage): Promise<void>;
+  /** Adds an HTTP route in front of the 404 answer. */
+  addRoute(route: HttpRoute): void;
+  /** Stops accepting, disconnects every socket, quits Redis. */
+  close(): Promise<void>;
+}
+
+/** Wires the parts together and starts listening (the `herald serve` command, embeddable). */
+export async function startHerald(
+  config: Config,
+  options: { logger?: Logger } = {},
+): Promise<Herald> {
+  const logger = options.logger ?? silentLogger();
+  const routes: HttpRoute[] = [];
+  const http = createServer((req, res) => {
+    for (const route of routes) if (route(req, res)) return;
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        error: { code: 'HERALD_NOT_FOUND', message: `no route for ${req.method} ${req.url}` },
+      }),
+    );
+  });
+
+  const io: HeraldIo = new Server(http, {
+    // The origin is checked per namespace by the connect middleware, as upstream does.
+    cors: { origin: true, credentials: true },
+    cleanupEmptyChildNamespaces: true,
+    serveClient: false,
+  });
+
+  let broker: Broker;
+  let secret: SocketSecret;
+  if (config.redis) {
+    const redisBroker = new RedisBroker(config.redis, logger);
+    broker = redisBroker;
+    secret = new RedisSocketSecret(redisBroker.commands);
+    logger.info({ redis: redactUrl(config.redis) }, 'events come from the Redis channel "events"');
+  } else {
+    broker = new MemoryBroker();
+    secret = new StaticSocketSecret(config.socketSecret);
+    logger.info(
+      'no --redis given: using the in-memory broker (one process; events published to Redis are not seen)',
+    );
+  }
+
+  const backchannel = new Backchannel({ timeoutMs: config.backendTimeoutMs, secret });
+  const router = new EventRouter(io, logger);
+  const legacy = config.bench ? new LegacyHandlers(config.bench, logger) : undefined;
+  const sites = io.of(/^\/.+$/);
+  sites.use(
+    authenticate({
+      config,
+      proxies: new TrustedProxies(config.trustedProxies),
+      backchannel,
+      logger,
+    }),
+  );
+  sites.on('connection', (socket) => {
+    const { site, user } = socket.data;
+    const log = logger.child({ site, user, socket: socket.id });
+    tolerateDuplicateConnects(socket);
+    registerCoreHandlers(socket, {
+      backchannel,
+      broker,
+      developerMode: config.developerMode,
+      logger: log,
+    });
+    legacy?.attach(socket, backchannel);
+    log.debug(
+      { userType: socket.data.userType, transport: socket.conn.transport.name },
+      'socket connected',
+    );
+    socket.on('disconnect', (reason) => log.debug({ reason }, 'socket disconnected'));
+  });
+
+  await broker.start((raw) => router.route(raw));
+  await listen(http, config);
+  const address = http.address();
+  const port = typeof address === 'object' && address ? (address as AddressInfo).port : undefined;
+  const url = port !== undefined ? `http://127.0.0.1:${port}` : String(config.uds);
+  logger.info(
+    { url, port, uds: config.uds, backend: config.backend ?? 'derived from each request' },
+    `Herald listening on ${config.uds ?? `port ${port}`}`,
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    io,
+    http,
+    broker,
+    router,
+    backchannel,
+    logger,
+    port,
+    url,
+    publish: (message) => broker.publish(serializeEventMessage(message)),
+    addRoute: (route) => {
+      routes.push(route);
+    },
+    close: () => {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          io.close(() => resolve());
+          http.closeAllConnections();
+        });
+        await broker.close();
+        if (config.uds) removeStaleSocket(config.uds);
+        logger.info('Herald stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+function removeStaleSocket(path: string): void {
+  if (existsSync(path) && lstatSync(path).isSocket()) unlinkSync(path);
+}
+
+function listen(http: HttpServer, config: Config): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      const where = config.uds ?? `port ${config.port}`;
+      const hint =
+        error.code === 'EADDRINUSE'
+          ? `${where} is in use: stop the other server or choose another --port`
+          : error.code === 'EACCES'
+            ? `not allowed to listen on ${where}`
+            : error.message;
+      reject(new Error(`cannot listen on ${where}: ${hint}`, { cause: error }));
+    };
+    http.once('error', onError);
+    const done = () => {
+      http.off('error', onError);
+      resolve();
+    };
+    if (config.uds) {
+      removeStaleSocket(config.uds);
+      http.listen(config.uds, done);
+    } else if (config.host) {
+      http.listen(config.port, config.host, done);
+    } else {
+      http.listen(config.port, done);
+    }
+  });
+}

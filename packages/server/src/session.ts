@@ -1,0 +1,27 @@
+import type { Credentials } from '@herald/protocol';
+import type { DefaultEventsMap, Namespace, Server, Socket } from 'socket.io';
+import type { BackchannelTarget } from './auth/backchannel.js';
+
+/** What Herald knows about an authenticated socket (Socket.IO's `socket.data`). */
+export interface SocketSession {
+  site: string;
+  user: string;
+  userType: string;
+  installedApps: string[];
+  credentials: Credentials;
+  /** Where this socket's backchannel calls go. */
+  backchannel: BackchannelTarget;
+  /** Documents open on this socket (doc_open), keyed by room name. */
+  openDocs: Map<string, { doctype: string; docname: string }>;
+  /** Per-socket state of custom handlers, cleared on disconnect. */
+  state: Map<string, unknown>;
+}
+
+// Event maps stay open: the Frappe protocol lets apps define their own events.
+type Events = DefaultEventsMap;
+// biome-ignore lint/suspicious/noExplicitAny: events of installed apps are not known in advance
+type AnyEvents = Record<string, (...args: any[]) => void>;
+
+export type HeraldIo = Server<AnyEvents, Events, Events, SocketSession>;
+export type HeraldNamespace = Namespace<AnyEvents, Events, Events, SocketSession>;
+export type HeraldSocket = Socket<AnyEvents, Events, Events, SocketSession>;
