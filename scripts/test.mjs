@@ -47,13 +47,20 @@ const child = spawn(
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
 );
 
-let tail = '';
+// The runner's totals ("ℹ pass 12"), the last of each kind seen.
+const totals = {};
+let pending = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk).slice(-4000);
+  const lines = (pending + chunk).split('\n');
+  pending = lines.pop() ?? '';
+  for (const line of lines) {
+    const match = /^ℹ (pass|fail|cancelled) (\d+)\s*$/.exec(line);
+    if (match) totals[match[1]] = Number(match[2]);
+  }
 });
 child.on('exit', (code, signal) => {
-  const count = (name) => Number(new RegExp(`ℹ ${name} (\\d+)`).exec(tail)?.[1] ?? 0);
+  const count = (name) => totals[name] ?? 0;
   const passed = count('pass');
   const failed = count('fail') + count('cancelled');
   const summary = `${passed} passed, ${failed} failed`;

@@ -18,6 +18,7 @@ import { RedisBroker } from './bridge/broker-redis.js';
 import { EventRouter } from './bridge/router.js';
 import type { Config } from './config/schema.js';
 import { type Logger, silentLogger } from './logger.js';
+import { NamespaceSweeper } from './namespaces.js';
 import { redactUrl } from './redis/client.js';
 import { registerCoreHandlers } from './rooms/core-handlers.js';
 import { tolerateDuplicateConnects } from './rooms/duplicate-connect.js';
@@ -34,6 +35,7 @@ export interface Herald {
   readonly broker: Broker;
   readonly router: EventRouter;
   readonly backchannel: Backchannel;
+  readonly namespaces: NamespaceSweeper;
   readonly logger: Logger;
   /** The TCP port it listens on (undefined on a unix socket). */
   readonly port: number | undefined;
@@ -67,8 +69,15 @@ export async function startHerald(
   const io: HeraldIo = new Server(http, {
     // The origin is checked per namespace by the connect middleware, as upstream does.
     cors: { origin: true, credentials: true },
-    cleanupEmptyChildNamespaces: true,
     serveClient: false,
+    ...(config.recoveryWindowMs > 0 && {
+      // A client back within the window gets what its rooms missed, in order, and keeps its rooms
+      // and session; it is not authenticated again.
+      connectionStateRecovery: {
+        maxDisconnectionDuration: config.recoveryWindowMs,
+        skipMiddlewares: true,
+      },
+    }),
   });
 
   let broker: Broker;
@@ -90,6 +99,10 @@ export async function startHerald(
   const router = new EventRouter(io, logger);
   const legacy = config.bench ? new LegacyHandlers(config.bench, logger) : undefined;
   const sites = io.of(/^\/.+$/);
+  const sweeper = new NamespaceSweeper(io, sites, {
+    idleMs: Math.max(config.recoveryWindowMs, 10_000),
+    logger,
+  });
   sites.use(
     authenticate({
       config,
@@ -133,6 +146,7 @@ export async function startHerald(
     broker,
     router,
     backchannel,
+    namespaces: sweeper,
     logger,
     port,
     url,
@@ -142,6 +156,7 @@ export async function startHerald(
     },
     close: () => {
       closing ??= (async () => {
+        sweeper.stop();
         await new Promise<void>((resolve) => {
           io.close(() => resolve());
           http.closeAllConnections();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,6 +40,14 @@ describe('the herald command', () => {
         help.includes(`default: ${setting.defaultText.replace(/\s+/g, ' ')}`),
         `the default of ${setting.flag} is listed`,
       );
+    }
+  });
+
+  test('the README documents every setting', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const setting of SETTINGS) {
+      assert.ok(readme.includes(`\`${setting.flag}\``), `README lists ${setting.flag}`);
+      for (const name of setting.env) assert.ok(readme.includes(name), `README names ${name}`);
     }
   });
 

@@ -152,6 +152,34 @@ describe('the Redis bridge', () => {
   });
 });
 
+describe('the Redis bridge: one data argument', () => {
+  test('without recovery, a server-to-client emit carries exactly the message', async () => {
+    const stack = await startStack({ redis: true, config: { recoveryWindowMs: 0 } });
+    try {
+      await waitFor(() => stack.herald.broker.status().ready, { what: 'Herald subscribed' });
+      const admin = await stack.connect({ site: SITE1, sid: 'sid-admin' });
+      const args: unknown[][] = [];
+      admin.on('msgprint', (...received: unknown[]) => args.push(received));
+      const publisher = createClient({ url: stack.redis!.url });
+      await publisher.connect();
+      await publisher.publish('events', FIELD_REPORT_MESSAGE(SITE1));
+      await publisher.publish(
+        'events',
+        JSON.stringify({ event: 'msgprint', room: 'user:Administrator', namespace: SITE1 }),
+      );
+      await waitFor(() => args.length === 2, { what: 'two msgprints' });
+      assert.deepEqual(
+        args,
+        [[{ message: 'Hello!' }], [null]],
+        'one argument each; a missing message is null',
+      );
+      await publisher.quit();
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('the Redis bridge: Redis absent at start', () => {
   test('the server starts without Redis and picks it up when Redis comes', async () => {
     const redis = await startRedis();

@@ -32,7 +32,12 @@ describe('rooms and client events', () => {
     const socket = await stack.connect({ site: SITE1, sid: 'sid-alice' });
     const pong = nextEvent(socket, 'pong');
     socket.emit('ping');
-    assert.deepEqual(await pong, []);
+    const args = await pong;
+    // No payload; with connection state recovery on, Socket.IO adds its offset (a string).
+    assert.ok(
+      args.length === 0 || (args.length === 1 && typeof args[0] === 'string'),
+      `pong args: ${JSON.stringify(args)}`,
+    );
     socket.disconnect();
   });
 

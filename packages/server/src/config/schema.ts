@@ -103,6 +103,7 @@ export const configSchema = z.strictObject({
     .default('info'),
   logFormat: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).optional(),
   shutdownTimeoutMs: integer(0, 600_000).default(10_000),
+  recoveryWindowMs: integer(0, 3_600_000).default(120_000),
 });
 
 /** The validated configuration of a Herald server. */

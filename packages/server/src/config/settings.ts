@@ -149,6 +149,14 @@ export const SETTINGS: Setting[] = [
     description: 'how long a graceful stop may take before the process exits anyway',
     defaultText: '10000',
   },
+  {
+    key: 'recoveryWindowMs',
+    flag: '--recovery-window <ms>',
+    env: ['HERALD_RECOVERY_WINDOW_MS'],
+    description:
+      'a client back within this time gets the events it missed and keeps its rooms (0: off)',
+    defaultText: '120000',
+  },
 ];
 
 /** The default Redis of a Frappe bench, as upstream assumes it. */

@@ -15,6 +15,16 @@ export interface CoreDeps {
   logger: Logger;
 }
 
+/** Socket.IO's disconnect reasons after which connection state recovery may restore the session. */
+const RECOVERABLE = new Set([
+  'transport error',
+  'transport close',
+  'forced close',
+  'ping timeout',
+  'server shutting down',
+  'forced server close',
+]);
+
 /** Names of the core events: custom handlers may not shadow them. */
 export const CORE_EVENTS = [
   'ping',
@@ -155,12 +165,21 @@ export function registerCoreHandlers(socket: HeraldSocket, deps: CoreDeps): void
     await deps.broker.publish(JSON.stringify(data ?? {}), 'open_in_editor');
   });
 
-  socket.on('disconnect', () => {
+  if (socket.recovered) {
+    // Back within the recovery window: its rooms were restored, open documents included.
+    for (const { doctype, docname } of session.openDocs.values())
+      notifyViewers(socket.nsp, session.user, doctype, docname);
+  }
+
+  socket.on('disconnect', (reason) => {
     // Socket.IO has already removed the socket from its rooms: the viewers left are the others.
     for (const { doctype, docname } of session.openDocs.values()) {
       notifyViewers(socket.nsp, session.user, doctype, docname);
     }
-    session.openDocs.clear();
-    session.state.clear();
+    // A session that may be recovered keeps its open documents and state for its return.
+    if (!RECOVERABLE.has(reason)) {
+      session.openDocs.clear();
+      session.state.clear();
+    }
   });
 }

@@ -132,13 +132,24 @@ export async function startStack(
   return stack;
 }
 
-/** Collects every event a socket receives, in order, for assertions. */
+/**
+ * Collects every event a socket receives, in order, for assertions. With connection state recovery
+ * on, Socket.IO appends its offset (a string) to every room event; it is recorded apart.
+ */
 export function recorder(socket: ClientSocket): {
-  events: { event: string; args: unknown[] }[];
+  events: { event: string; args: unknown[]; offset?: string }[];
   of(event: string): unknown[][];
 } {
-  const events: { event: string; args: unknown[] }[] = [];
-  socket.onAny((event: string, ...args: unknown[]) => events.push({ event, args }));
+  const events: { event: string; args: unknown[]; offset?: string }[] = [];
+  const hasSession = () => Boolean((socket as unknown as { _pid?: string })._pid);
+  socket.onAny((event: string, ...args: unknown[]) => {
+    const last = args.at(-1);
+    if (hasSession() && args.length > 1 && typeof last === 'string') {
+      events.push({ event, args: args.slice(0, -1), offset: last });
+    } else {
+      events.push({ event, args });
+    }
+  });
   return { events, of: (event) => events.filter((e) => e.event === event).map((e) => e.args) };
 }
 
