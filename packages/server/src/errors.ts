@@ -52,6 +52,26 @@ export const ERRORS = {
     message: 'the connection was refused by the connect checks',
     hint: 'see the message: it is one of the protocol errors of the Frappe realtime server',
   },
+  HERALD_GUEST_NOT_ALLOWED: {
+    message: 'this event is not available to Guest',
+    hint: 'sign in first; an app allows Guest with { allowGuest: true }',
+  },
+  HERALD_HANDLER_FAILED: {
+    message: "an app's handler failed",
+    hint: 'the server log names the app and the event, with the error',
+  },
+  HERALD_FORWARD_FAILED: {
+    message: 'the web server did not handle the forwarded event',
+    hint: 'check the web server endpoint named in the message (see README, "Custom handlers")',
+  },
+  HERALD_HANDLER_LOAD_FAILED: {
+    message: "an app's handler module could not be loaded",
+    hint: 'the server log names the file and the error; fix it and restart (or save it again under --dev)',
+  },
+  HERALD_UNKNOWN_EVENT: {
+    message: 'no handler for this event on this site',
+    hint: 'check the event name, and that the app handling it is installed on the site',
+  },
   HERALD_INTERNAL: {
     message: 'Herald failed while handling the request',
     hint: 'this is a bug: the server log has the details',

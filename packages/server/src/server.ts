@@ -17,6 +17,10 @@ import { MemoryBroker } from './bridge/broker-memory.js';
 import { RedisBroker } from './bridge/broker-redis.js';
 import { EventRouter } from './bridge/router.js';
 import type { Config } from './config/schema.js';
+import { attachAppHandlers, type HandlerStats } from './handlers/dispatch.js';
+import { Forwarder } from './handlers/forward.js';
+import { findHandlerSources, HandlerLoader } from './handlers/loader.js';
+import { HandlerRegistry } from './handlers/registry.js';
 import { type Logger, silentLogger } from './logger.js';
 import { NamespaceSweeper } from './namespaces.js';
 import { redactUrl } from './redis/client.js';
@@ -36,6 +40,8 @@ export interface Herald {
   readonly router: EventRouter;
   readonly backchannel: Backchannel;
   readonly namespaces: NamespaceSweeper;
+  /** App handlers: the registry, their loader and what they did. */
+  readonly handlers: { registry: HandlerRegistry; loader: HandlerLoader; stats: HandlerStats };
   readonly logger: Logger;
   /** The TCP port it listens on (undefined on a unix socket). */
   readonly port: number | undefined;
@@ -98,6 +104,14 @@ export async function startHerald(
   const backchannel = new Backchannel({ timeoutMs: config.backendTimeoutMs, secret });
   const router = new EventRouter(io, logger);
   const legacy = config.bench ? new LegacyHandlers(config.bench, logger) : undefined;
+  const registry = new HandlerRegistry();
+  const loader = new HandlerLoader(registry, logger);
+  await loader.loadAll(findHandlerSources(config.handlers, config.bench), config.dev);
+  const forwarder =
+    config.forward.length > 0
+      ? new Forwarder(Forwarder.parse(config.forward), backchannel, logger)
+      : undefined;
+  const handlerStats: HandlerStats = { calls: new Map(), failures: new Map() };
   const sites = io.of(/^\/.+$/);
   const sweeper = new NamespaceSweeper(io, sites, {
     idleMs: Math.max(config.recoveryWindowMs, 10_000),
@@ -122,6 +136,13 @@ export async function startHerald(
       logger: log,
     });
     legacy?.attach(socket, backchannel);
+    attachAppHandlers(socket, {
+      registry,
+      forwarder,
+      backchannel,
+      stats: handlerStats,
+      logger: log,
+    });
     log.debug(
       { userType: socket.data.userType, transport: socket.conn.transport.name },
       'socket connected',
@@ -147,6 +168,7 @@ export async function startHerald(
     router,
     backchannel,
     namespaces: sweeper,
+    handlers: { registry, loader, stats: handlerStats },
     logger,
     port,
     url,
@@ -157,6 +179,7 @@ export async function startHerald(
     close: () => {
       closing ??= (async () => {
         sweeper.stop();
+        loader.close();
         await new Promise<void>((resolve) => {
           io.close(() => resolve());
           http.closeAllConnections();

@@ -37,12 +37,20 @@ export interface BackendBehaviour {
   redirectTo?: string | undefined;
   /** Answer has_permission with HTTP 500. */
   failPermission?: boolean;
+  /** Other endpoints, by path: answer with a status (default 200) and a JSON body. */
+  routes?: Record<
+    string,
+    (request: RecordedRequest) => { status?: number; body: unknown; delayMs?: number }
+  >;
   /** Runs before each request is answered (e.g. to create the socket secret, as Frappe does). */
   onRequest?: (request: RecordedRequest) => void | Promise<void>;
 }
 
 /** A request the backend received. */
 export interface RecordedRequest {
+  method: string;
+  /** The parsed JSON body (or its text), if any. */
+  body?: unknown;
   path: string;
   query: Record<string, string>;
   headers: IncomingHttpHeaders;
@@ -80,19 +88,50 @@ export async function startTestBackend(behaviour: BackendBehaviour): Promise<Tes
   const state = { behaviour };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://backend');
-    const recorded = {
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: req.headers,
-    };
-    requests.push(recorded);
-    Promise.resolve(state.behaviour.onRequest?.(recorded)).then(
-      () => respond(url, req, res),
-      () => respond(url, req, res),
-    );
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = text;
+      }
+      const recorded: RecordedRequest = {
+        method: req.method ?? 'GET',
+        body,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+      };
+      requests.push(recorded);
+      Promise.resolve(state.behaviour.onRequest?.(recorded)).then(
+        () => respond(url, req, res, recorded),
+        () => respond(url, req, res, recorded),
+      );
+    });
   });
-  const respond = (url: URL, req: IncomingMessage, res: ServerResponse) => {
+  const respond = (
+    url: URL,
+    req: IncomingMessage,
+    res: ServerResponse,
+    recorded: RecordedRequest,
+  ) => {
     const b = state.behaviour;
+    const route = b.routes?.[url.pathname];
+    if (route && !b.redirectTo) {
+      const out = route(recorded);
+      setTimeout(
+        () => {
+          if (res.destroyed) return;
+          res.writeHead(out.status ?? 200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(out.body));
+        },
+        out.delayMs ?? b.delayMs ?? 0,
+      );
+      return;
+    }
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       setTimeout(() => {
         if (res.destroyed) return;

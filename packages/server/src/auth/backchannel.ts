@@ -52,10 +52,24 @@ export class Backchannel {
   }
 
   /** GET `<base><path>?<query>`, with the socket's credentials; throws a catalogue error on failure. */
-  async get(
+  get(
     target: BackchannelTarget,
     path: string,
     query: Record<string, string> = {},
+  ): Promise<Answer> {
+    return this.request(target, path, { query });
+  }
+
+  /** POST JSON to `<base><path>`, with the socket's credentials; throws a catalogue error on failure. */
+  post(target: BackchannelTarget, path: string, body: unknown): Promise<Answer> {
+    return this.request(target, path, { body });
+  }
+
+  /** One backchannel request; a redirect, a timeout or a network failure throws a catalogue error. */
+  async request(
+    target: BackchannelTarget,
+    path: string,
+    { query = {}, body }: { query?: Record<string, string>; body?: unknown } = {},
   ): Promise<Answer> {
     const search = new URLSearchParams(query).toString();
     const url = `${target.base}${path}${search ? `?${search}` : ''}`;
@@ -63,7 +77,9 @@ export class Backchannel {
     let response: Response;
     try {
       response = await fetch(url, {
-        headers,
+        method: body === undefined ? 'GET' : 'POST',
+        headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
         redirect: 'manual',
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
@@ -85,11 +101,11 @@ export class Backchannel {
     } catch (error) {
       throw this.#transportError(error, url);
     }
-    let body: unknown;
+    let parsed: unknown;
     try {
-      body = text === '' ? undefined : JSON.parse(text);
+      parsed = text === '' ? undefined : JSON.parse(text);
     } catch {
-      body = undefined;
+      parsed = undefined;
       if (response.ok) {
         throw new HeraldError(
           'HERALD_BACKEND_BAD_ANSWER',
@@ -97,7 +113,7 @@ export class Backchannel {
         );
       }
     }
-    return { status: response.status, body, url };
+    return { status: response.status, body: parsed, url };
   }
 
   /**

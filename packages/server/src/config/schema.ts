@@ -104,6 +104,18 @@ export const configSchema = z.strictObject({
   logFormat: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).optional(),
   shutdownTimeoutMs: integer(0, 600_000).default(10_000),
   recoveryWindowMs: integer(0, 3_600_000).default(120_000),
+  handlers: list(
+    z
+      .string()
+      .regex(/^[\w.-]+=.+$/, { error: 'expected APP=PATH, e.g. projects=./realtime/handlers.ts' }),
+  ).default([]),
+  forward: list(
+    z.string().regex(/^[^=\s]+=\/\S*$/, {
+      error:
+        'expected EVENT=PATH with PATH starting with /, e.g. project_subscribe=/api/method/projects.realtime.subscribe',
+    }),
+  ).default([]),
+  dev: flag.default(false),
 });
 
 /** The validated configuration of a Herald server. */

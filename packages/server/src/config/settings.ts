@@ -157,6 +157,31 @@ export const SETTINGS: Setting[] = [
       'a client back within this time gets the events it missed and keeps its rooms (0: off)',
     defaultText: '120000',
   },
+  {
+    key: 'handlers',
+    flag: '--handlers <app=path...>',
+    env: ['HERALD_HANDLERS'],
+    list: true,
+    description:
+      "an app's TypeScript/JavaScript handler module (besides a bench's apps/<app>/<app>/realtime/handlers.ts)",
+    defaultText: 'none',
+  },
+  {
+    key: 'forward',
+    flag: '--forward <event=path...>',
+    env: ['HERALD_FORWARD'],
+    list: true,
+    description:
+      'POST this client event to the web server at PATH and apply its answer (handlers in the backend)',
+    defaultText: 'none',
+  },
+  {
+    key: 'dev',
+    flag: '--dev',
+    env: ['HERALD_DEV'],
+    description: 'development: reload handler modules when their files change',
+    defaultText: 'false',
+  },
 ];
 
 /** The default Redis of a Frappe bench, as upstream assumes it. */

@@ -1,0 +1,112 @@
+import { GUEST } from '@herald/protocol';
+import type { Backchannel } from '../auth/backchannel.js';
+import { HeraldError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { answer, failure, splitAck } from '../rooms/reply.js';
+import type { HeraldSocket } from '../session.js';
+import type { Forwarder } from './forward.js';
+import type { HandlerRegistry } from './registry.js';
+import { handlerSocket } from './socket-api.js';
+
+/** What happened to handled events since start, by `app:event`. */
+export interface HandlerStats {
+  calls: Map<string, number>;
+  failures: Map<string, number>;
+}
+
+const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+
+/**
+ * Routes a socket's app events to the registered handlers (looked up at each event, so a reload
+ * applies at once) and to forwarded backend endpoints. Handlers run in registration order, only for
+ * apps installed on the socket's site, and only for signed-in users unless `allowGuest`. A failing
+ * handler is logged and counted, and answers the client with a coded error; nothing else is affected.
+ */
+export function attachAppHandlers(
+  socket: HeraldSocket,
+  deps: {
+    registry: HandlerRegistry;
+    forwarder: Forwarder | undefined;
+    backchannel: Backchannel;
+    stats: HandlerStats;
+    logger: Logger;
+  },
+): void {
+  const { registry, forwarder, stats, logger } = deps;
+  const api = handlerSocket(socket, deps.backchannel);
+  socket.onAny((event: string, ...raw: unknown[]) => {
+    const forwarded = forwarder?.handles(event) ?? false;
+    const installed = registry
+      .handlersOf(event)
+      .filter((r) => socket.data.installedApps.includes(r.app));
+    const { args, ack } = splitAck(raw);
+    if (installed.length === 0 && !forwarded) {
+      // Core and legacy handlers answer for themselves; a request nobody handles is answered here.
+      if (ack && socket.listeners(event).length === 0) {
+        answer(
+          socket,
+          event,
+          ack,
+          failure(
+            new HeraldError(
+              'HERALD_UNKNOWN_EVENT',
+              `no handler for "${event}" on site ${socket.data.site}`,
+            ),
+          ),
+        );
+      }
+      return;
+    }
+    void (async () => {
+      let reply: unknown;
+      try {
+        for (const registration of installed) {
+          const key = `${registration.app}:${event}`;
+          if (socket.data.user === GUEST && !registration.options.allowGuest) {
+            throw new HeraldError(
+              'HERALD_GUEST_NOT_ALLOWED',
+              `${event}: sign in first (the handler of app ${registration.app} is not for Guest)`,
+            );
+          }
+          let input: unknown[] = args;
+          const schema = registration.options.schema;
+          if (schema) {
+            const checked = schema.safeParse(args);
+            if (!checked.success) {
+              const problems = (checked.error?.issues ?? []).map(
+                (i) => `argument ${i.path.map(String).join('.') || '(all)'}: ${i.message}`,
+              );
+              throw new HeraldError(
+                'HERALD_BAD_ARGUMENT',
+                `${event}: ${problems.join('; ') || 'invalid arguments'}`,
+              );
+            }
+            if (Array.isArray(checked.data)) input = checked.data;
+          }
+          bump(stats.calls, key);
+          try {
+            const result = await registration.handler(api, ...input);
+            if (result !== undefined) reply = result;
+          } catch (error) {
+            bump(stats.failures, key);
+            logger.error(
+              { err: error, app: registration.app, event },
+              `handler of app ${registration.app} for "${event}" failed`,
+            );
+            throw new HeraldError(
+              'HERALD_HANDLER_FAILED',
+              `${event}: the handler of app ${registration.app} failed`,
+            );
+          }
+        }
+        if (forwarded && forwarder) {
+          const forwardedReply = await forwarder.forward(socket, event, args);
+          if (forwardedReply !== undefined) reply = forwardedReply;
+        }
+        if (ack) ack(reply === undefined ? { ok: true } : reply);
+      } catch (error) {
+        answer(socket, event, ack, failure(error));
+      }
+    })();
+  });
+}

@@ -1,0 +1,38 @@
+import type { Backchannel } from '../auth/backchannel.js';
+import type { HeraldSocket } from '../session.js';
+import type { HandlerSocket } from './types.js';
+
+/** The handler-facing view of a socket: identity, rooms, emits, state and permission checks. */
+export function handlerSocket(socket: HeraldSocket, backchannel: Backchannel): HandlerSocket {
+  const session = socket.data;
+  return {
+    id: socket.id,
+    site: session.site,
+    user: session.user,
+    userType: session.userType,
+    installedApps: session.installedApps,
+    join: (room) => {
+      if (socket.connected) socket.join(room);
+    },
+    leave: (room) => {
+      socket.leave(room);
+    },
+    emit: (event, data, room) => {
+      if (room === undefined) socket.emit(event, data);
+      else socket.nsp.to(room).emit(event, data);
+    },
+    get: <T>(key: string, fallback?: T) =>
+      session.state.has(key) ? (session.state.get(key) as T) : fallback,
+    set: (key, value) => {
+      session.state.set(key, value);
+    },
+    participants: (room) => {
+      const members = socket.nsp.adapter.rooms.get(room) ?? new Set<string>();
+      return [...members].flatMap((id) => {
+        const user = socket.nsp.sockets.get(id)?.data.user;
+        return user === undefined ? [] : [{ socketId: id, user }];
+      });
+    },
+    hasPermission: (doctype, name) => backchannel.hasPermission(session.backchannel, doctype, name),
+  };
+}
