@@ -21,7 +21,11 @@ import { attachAppHandlers, type HandlerStats } from './handlers/dispatch.js';
 import { Forwarder } from './handlers/forward.js';
 import { findHandlerSources, HandlerLoader } from './handlers/loader.js';
 import { HandlerRegistry } from './handlers/registry.js';
+import { adminRoute } from './http/admin.js';
+import { healthRoute } from './http/health.js';
+import { metricsRoute } from './http/metrics-route.js';
 import { type Logger, silentLogger } from './logger.js';
+import { Metrics } from './metrics.js';
 import { NamespaceSweeper } from './namespaces.js';
 import { redactUrl } from './redis/client.js';
 import { registerCoreHandlers } from './rooms/core-handlers.js';
@@ -40,6 +44,7 @@ export interface Herald {
   readonly router: EventRouter;
   readonly backchannel: Backchannel;
   readonly namespaces: NamespaceSweeper;
+  readonly metrics: Metrics;
   /** App handlers: the registry, their loader and what they did. */
   readonly handlers: { registry: HandlerRegistry; loader: HandlerLoader; stats: HandlerStats };
   readonly logger: Logger;
@@ -101,8 +106,32 @@ export async function startHerald(
     );
   }
 
-  const backchannel = new Backchannel({ timeoutMs: config.backendTimeoutMs, secret });
-  const router = new EventRouter(io, logger);
+  const metrics = new Metrics({ io, redisReconnects: () => broker.reconnects() });
+  const backchannel = new Backchannel({
+    timeoutMs: config.backendTimeoutMs,
+    secret,
+    observe: (endpoint, outcome, started) => {
+      metrics.backchannelCalls.inc({ endpoint, outcome });
+      metrics.backchannelSeconds.observe(
+        { endpoint },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+    },
+  });
+  const router = new EventRouter(io, logger, metrics);
+  routes.push(
+    healthRoute({
+      broker,
+      backchannel: {
+        backendUrl: config.backend,
+        webserverHost: config.webserverHost,
+        webserverPort: config.webserverPort,
+      },
+      timeoutMs: config.backendTimeoutMs,
+    }),
+    metricsRoute(metrics),
+    adminRoute(io, config.adminToken),
+  );
   const legacy = config.bench ? new LegacyHandlers(config.bench, logger) : undefined;
   const registry = new HandlerRegistry();
   const loader = new HandlerLoader(registry, logger);
@@ -123,6 +152,7 @@ export async function startHerald(
       proxies: new TrustedProxies(config.trustedProxies),
       backchannel,
       logger,
+      metrics,
     }),
   );
   sites.on('connection', (socket) => {
@@ -142,15 +172,21 @@ export async function startHerald(
       backchannel,
       stats: handlerStats,
       logger: log,
+      metrics,
     });
     log.debug(
-      { userType: socket.data.userType, transport: socket.conn.transport.name },
-      'socket connected',
+      {
+        userType: socket.data.userType,
+        transport: socket.conn.transport.name,
+        recovered: socket.recovered,
+      },
+      socket.recovered ? 'socket recovered' : 'socket connected',
     );
     socket.on('disconnect', (reason) => log.debug({ reason }, 'socket disconnected'));
   });
 
-  await broker.start((raw) => router.route(raw));
+  if (!config.adminToken) logger.info('no --admin-token given: the admin API (/admin/...) is off');
+  await broker.start((raw) => router.route(raw, broker.kind));
   await listen(http, config);
   const address = http.address();
   const port = typeof address === 'object' && address ? (address as AddressInfo).port : undefined;
@@ -168,6 +204,7 @@ export async function startHerald(
     router,
     backchannel,
     namespaces: sweeper,
+    metrics,
     handlers: { registry, loader, stats: handlerStats },
     logger,
     port,

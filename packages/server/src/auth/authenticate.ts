@@ -2,6 +2,7 @@ import { backchannelBase, CONNECT_ERROR, checkConnect, headerValue } from '@hera
 import type { Config } from '../config/schema.js';
 import { asHeraldError, HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { HeraldSocket } from '../session.js';
 import type { Backchannel } from './backchannel.js';
 import type { TrustedProxies } from './trusted-proxies.js';
@@ -44,6 +45,7 @@ export function authenticate(deps: {
   proxies: TrustedProxies;
   backchannel: Backchannel;
   logger: Logger;
+  metrics?: Metrics;
 }): (socket: HeraldSocket, next: (error?: Error) => void) => void {
   const { config, proxies, backchannel } = deps;
   const log = deps.logger.child({ component: 'auth' });
@@ -54,6 +56,7 @@ export function authenticate(deps: {
     rejection: ConnectRejection,
     site?: string,
   ) => {
+    deps.metrics?.connects.inc({ outcome: 'rejected', reason: rejection.data.code });
     log.info(
       {
         site,
@@ -116,6 +119,7 @@ export function authenticate(deps: {
           openDocs: new Map(),
           state: new Map(),
         };
+        deps.metrics?.connects.inc({ outcome: 'accepted', reason: '' });
         next();
       },
       (failure: unknown) => {

@@ -9,6 +9,9 @@ export interface Identity {
   installedApps: string[];
 }
 
+/** Told of every backchannel request: endpoint, outcome (ok, http_<status> or an error code), start time. */
+export type BackchannelObserver = (endpoint: string, outcome: string, started: bigint) => void;
+
 /** One backchannel call's target: the web server base URL, the site and the socket's credentials. */
 export interface BackchannelTarget {
   base: string;
@@ -35,9 +38,12 @@ export class Backchannel {
   readonly #timeoutMs: number;
   readonly #secret: SocketSecret;
 
-  constructor(options: { timeoutMs: number; secret: SocketSecret }) {
+  readonly #observe: BackchannelObserver | undefined;
+
+  constructor(options: { timeoutMs: number; secret: SocketSecret; observe?: BackchannelObserver }) {
     this.#timeoutMs = options.timeoutMs;
     this.#secret = options.secret;
+    this.#observe = options.observe;
   }
 
   /** The headers of a backchannel request: credentials, socket secret, site. */
@@ -67,6 +73,30 @@ export class Backchannel {
 
   /** One backchannel request; a redirect, a timeout or a network failure throws a catalogue error. */
   async request(
+    target: BackchannelTarget,
+    path: string,
+    options: { query?: Record<string, string>; body?: unknown } = {},
+  ): Promise<Answer> {
+    if (!this.#observe) return this.#request(target, path, options);
+    const started = process.hrtime.bigint();
+    const endpoint = path.startsWith('/api/method/frappe.realtime.')
+      ? path.slice('/api/method/frappe.realtime.'.length)
+      : 'forward';
+    try {
+      const answer = await this.#request(target, path, options);
+      this.#observe(
+        endpoint,
+        answer.status < 400 || answer.status === 403 ? 'ok' : `http_${answer.status}`,
+        started,
+      );
+      return answer;
+    } catch (error) {
+      this.#observe(endpoint, (error as HeraldError).code ?? 'HERALD_INTERNAL', started);
+      throw error;
+    }
+  }
+
+  async #request(
     target: BackchannelTarget,
     path: string,
     { query = {}, body }: { query?: Record<string, string>; body?: unknown } = {},

@@ -19,6 +19,10 @@ export class MemoryBroker implements Broker {
     return { ready: true };
   }
 
+  reconnects(): number {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.#onMessage = undefined;
   }

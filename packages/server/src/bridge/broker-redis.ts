@@ -42,6 +42,10 @@ export class RedisBroker implements Broker {
     await this.#commands.client.publish(channel, raw);
   }
 
+  reconnects(): number {
+    return this.#subscriber.state.reconnects + this.#commands.state.reconnects;
+  }
+
   status() {
     if (!this.#subscriber.state.ready || !this.#subscribed) {
       return {

@@ -10,6 +10,8 @@ export interface Broker {
   start(onMessage: (raw: string) => void): Promise<void>;
   /** Publishes raw text on a channel (`events` by default); rejects when it cannot. */
   publish(raw: string, channel?: string): Promise<void>;
+  /** How many times the connection to Redis was re-established (0 without Redis). */
+  reconnects(): number;
   /** Whether messages can flow right now, and why not. */
   status(): { ready: boolean; detail?: string | undefined };
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { type MalformedKind, parseEventMessage } from '@herald/protocol';
 import type { Server } from 'socket.io';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 
 /** Why a message was skipped: the parser's reasons, plus an event name Socket.IO reserves. */
 export type SkipKind = MalformedKind | 'reserved_event';
@@ -32,14 +33,18 @@ export class EventRouter {
   };
   readonly #io: Server;
   readonly #log: Logger;
+  readonly #metrics: Metrics | undefined;
 
-  constructor(io: Server, logger: Logger) {
+  constructor(io: Server, logger: Logger, metrics?: Metrics) {
     this.#io = io;
     this.#log = logger.child({ component: 'bridge' });
+    this.#metrics = metrics;
   }
 
-  /** Routes one raw message. */
-  route(raw: string): void {
+  /** Routes one raw message, received from `source` (redis or memory). */
+  route(raw: string, source = 'redis'): void {
+    const started = process.hrtime.bigint();
+    this.#metrics?.eventsIn.inc({ source });
     const parsed = parseEventMessage(raw);
     if (!parsed.ok) {
       this.#skip(parsed.kind, parsed.reason, raw);
@@ -55,6 +60,10 @@ export class EventRouter {
         }
       }
       this.stats.routed += 1;
+      if (this.#metrics) {
+        this.#metrics.eventsOut.inc({ event: this.#metrics.eventLabel(event) });
+        this.#metrics.routeSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      }
     } catch (error) {
       // Socket.IO throws for its reserved names (connect, disconnect, ...).
       this.#skip(
@@ -67,6 +76,7 @@ export class EventRouter {
 
   #skip(kind: SkipKind, reason: string, raw: string): void {
     this.stats.skipped[kind] += 1;
+    this.#metrics?.skipped.inc({ kind });
     const sample = raw.length > 200 ? `${raw.slice(0, 200)}…` : raw;
     const fields = { kind, reason, sample, count: this.stats.skipped[kind] };
     if (this.stats.skipped[kind] === 1) {

@@ -182,6 +182,14 @@ export const SETTINGS: Setting[] = [
     description: 'development: reload handler modules when their files change',
     defaultText: 'false',
   },
+  {
+    key: 'adminToken',
+    flag: '--admin-token <token>',
+    env: ['HERALD_ADMIN_TOKEN'],
+    description:
+      'Bearer token of the admin API (/admin/sockets, /admin/rooms); without it the API is off',
+    defaultText: 'none (off)',
+  },
 ];
 
 /** The default Redis of a Frappe bench, as upstream assumes it. */

@@ -2,6 +2,7 @@ import { GUEST } from '@herald/protocol';
 import type { Backchannel } from '../auth/backchannel.js';
 import { HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { answer, failure, splitAck } from '../rooms/reply.js';
 import type { HeraldSocket } from '../session.js';
 import type { Forwarder } from './forward.js';
@@ -30,6 +31,7 @@ export function attachAppHandlers(
     backchannel: Backchannel;
     stats: HandlerStats;
     logger: Logger;
+    metrics?: Metrics;
   },
 ): void {
   const { registry, forwarder, stats, logger } = deps;
@@ -84,11 +86,14 @@ export function attachAppHandlers(
             if (Array.isArray(checked.data)) input = checked.data;
           }
           bump(stats.calls, key);
+          const labels = { app: registration.app, event: deps.metrics?.eventLabel(event) ?? event };
           try {
             const result = await registration.handler(api, ...input);
+            deps.metrics?.handlerCalls.inc({ ...labels, outcome: 'ok' });
             if (result !== undefined) reply = result;
           } catch (error) {
             bump(stats.failures, key);
+            deps.metrics?.handlerCalls.inc({ ...labels, outcome: 'failed' });
             logger.error(
               { err: error, app: registration.app, event },
               `handler of app ${registration.app} for "${event}" failed`,

@@ -1,0 +1,82 @@
+import type { BackchannelSettings } from '@herald/protocol';
+import { backchannelBase } from '@herald/protocol';
+import type { Broker } from '../bridge/broker.js';
+import type { HttpRoute } from '../server.js';
+import { pathOf, sendJson } from './respond.js';
+
+/** One readiness check: whether it passes and, when not, why. */
+interface Check {
+  ok: boolean;
+  detail?: string;
+}
+
+/** Asks the web server something cheap; any answer but a redirect means it is reachable. */
+async function probeBackend(base: string, timeoutMs: number): Promise<Check> {
+  const url = `${base}/api/method/ping`;
+  try {
+    const response = await fetch(url, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body?.cancel();
+    if (response.status >= 300 && response.status < 400) {
+      return {
+        ok: false,
+        detail: `backend redirected ${url} to ${response.headers.get('location') ?? '(no Location)'}: backchannel requests would lose the cookie`,
+      };
+    }
+    return { ok: true, detail: `${url} answered HTTP ${response.status}` };
+  } catch (error) {
+    const err = error as Error & { cause?: { code?: string } };
+    const reason =
+      err.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : (err.cause?.code ?? err.message);
+    return { ok: false, detail: `backend unreachable at ${url} (${reason})` };
+  }
+}
+
+/**
+ * `/health/live`: the process answers. `/health/ready`: events can flow (Redis subscribed) and the
+ * configured backend answers, with the reasons as JSON (503 when not ready).
+ */
+export function healthRoute(deps: {
+  broker: Broker;
+  backchannel: BackchannelSettings;
+  timeoutMs: number;
+}): HttpRoute {
+  return (req, res) => {
+    const path = pathOf(req);
+    if (path === '/health/live') {
+      sendJson(res, 200, { status: 'ok' });
+      return true;
+    }
+    if (path !== '/health/ready') return false;
+    void (async () => {
+      const broker = deps.broker.status();
+      const checks: Record<string, Check> = {
+        events: broker.ready
+          ? {
+              ok: true,
+              detail:
+                deps.broker.kind === 'redis'
+                  ? 'subscribed to the Redis channel events'
+                  : 'in-memory broker',
+            }
+          : { ok: false, detail: broker.detail ?? 'not ready' },
+      };
+      // Only a fixed backend can be checked: otherwise the URL comes from each client's Origin.
+      const base = backchannelBase(
+        { ...deps.backchannel, developerMode: false },
+        undefined,
+        undefined,
+      );
+      checks.backend = base
+        ? await probeBackend(base, deps.timeoutMs)
+        : { ok: true, detail: 'derived from each connection (set --backend to check it here)' };
+      const ready = Object.values(checks).every((check) => check.ok);
+      sendJson(res, ready ? 200 : 503, { ready, checks });
+    })();
+    return true;
+  };
+}

@@ -1,0 +1,99 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { HeraldIo } from './session.js';
+
+/** At most this many distinct event names are labelled; the rest count as "other". */
+const MAX_EVENT_LABELS = 200;
+
+/**
+ * Herald's Prometheus metrics (prom-client), on a registry of its own so that several servers in
+ * one process (tests, embedding) do not collide.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #events = new Set<string>();
+
+  readonly connects = new Counter({
+    name: 'herald_connections_total',
+    help: 'Socket connections by outcome (accepted, rejected) and reason code',
+    labelNames: ['outcome', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsIn = new Counter({
+    name: 'herald_events_in_total',
+    help: 'Messages received on the events channel, by source (redis, memory)',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsOut = new Counter({
+    name: 'herald_events_out_total',
+    help: 'Events emitted to rooms, by event name',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+  readonly skipped = new Counter({
+    name: 'herald_events_skipped_total',
+    help: 'Malformed messages on the events channel, skipped, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly routeSeconds = new Histogram({
+    name: 'herald_publish_to_emit_seconds',
+    help: 'Time from receiving a published message to handing it to the sockets',
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly backchannelCalls = new Counter({
+    name: 'herald_backchannel_requests_total',
+    help: 'Backchannel requests to the web server, by endpoint and outcome (ok, or the error code)',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly backchannelSeconds = new Histogram({
+    name: 'herald_backchannel_seconds',
+    help: 'Backchannel request latency, by endpoint',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly handlerCalls = new Counter({
+    name: 'herald_handler_calls_total',
+    help: 'App handler calls, by app, event and outcome (ok, failed)',
+    labelNames: ['app', 'event', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(sources: { io: HeraldIo; redisReconnects: () => number }) {
+    const registry = this.registry;
+    new Gauge({
+      name: 'herald_sockets',
+      help: 'Connected sockets, by site',
+      labelNames: ['site'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [name, nsp] of sources.io._nsps)
+          if (name !== '/') this.set({ site: name.slice(1) }, nsp.sockets.size);
+      },
+    });
+    let reported = 0;
+    new Counter({
+      name: 'herald_redis_reconnects_total',
+      help: 'Reconnections to Redis since start',
+      registers: [registry],
+      collect() {
+        const now = sources.redisReconnects();
+        if (now > reported) this.inc(now - reported);
+        reported = now;
+      },
+    });
+    collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+  }
+
+  /** The label for an event name, bounded in number. */
+  eventLabel(event: string): string {
+    if (this.#events.has(event)) return event;
+    if (this.#events.size >= MAX_EVENT_LABELS) return 'other';
+    this.#events.add(event);
+    return event;
+  }
+}
