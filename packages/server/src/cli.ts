@@ -1,16 +1,14 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerServeCommand } from './commands/serve.js';
-
-const { version } = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-) as { version: string };
+import { VERSION } from './version.js';
 
 const program = new Command()
   .name('herald')
   .description('Herald: a drop-in realtime server for Frappe-style web apps')
-  .version(version);
+  .version(VERSION);
 registerServeCommand(program);
+registerDoctorCommand(program);
 
 await program.parseAsync(process.argv);

@@ -32,6 +32,7 @@ import { registerCoreHandlers } from './rooms/core-handlers.js';
 import { tolerateDuplicateConnects } from './rooms/duplicate-connect.js';
 import { LegacyHandlers } from './rooms/legacy-handlers.js';
 import type { HeraldIo } from './session.js';
+import { VERSION } from './version.js';
 
 /** An HTTP route: answers and returns true, or returns false to let the next route look. */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -164,6 +165,7 @@ export async function startHerald(
       broker,
       developerMode: config.developerMode,
       logger: log,
+      version: VERSION,
     });
     legacy?.attach(socket, backchannel);
     attachAppHandlers(socket, {

@@ -13,6 +13,8 @@ export interface CoreDeps {
   broker: Broker;
   developerMode: boolean;
   logger: Logger;
+  /** Herald's version, for herald_whoami. */
+  version?: string;
 }
 
 /** Socket.IO's disconnect reasons after which connection state recovery may restore the session. */
@@ -24,6 +26,9 @@ const RECOVERABLE = new Set([
   'server shutting down',
   'forced server close',
 ]);
+
+/** Extra fields of a successful answer. */
+type Reply = Record<string, unknown>;
 
 /** Names of the core events: custom handlers may not shadow them. */
 export const CORE_EVENTS = [
@@ -38,6 +43,7 @@ export const CORE_EVENTS = [
   'doc_open',
   'doc_close',
   'open_in_editor',
+  'herald_whoami',
 ] as const;
 
 /** Asks the web server for read permission; a denial or a failed check throws a coded error. */
@@ -79,16 +85,17 @@ export function registerCoreHandlers(socket: HeraldSocket, deps: CoreDeps): void
 
   let queue: Promise<void> = Promise.resolve();
   /** Registers a request handler: arguments checked, run in order, answered through ack or herald_error. */
-  const handle = (event: string, run: (args: unknown[]) => Promise<void> | void) => {
+  const handle = (event: string, run: (args: unknown[]) => unknown) => {
     socket.on(event, (...raw: unknown[]) => {
       const { args, ack } = splitAck(raw);
       queue = queue.then(() => settle(event, ack, () => run(args)));
     });
   };
-  const settle = async (event: string, ack: Ack | undefined, run: () => Promise<void> | void) => {
+  const settle = async (event: string, ack: Ack | undefined, run: () => unknown) => {
     try {
-      await run();
-      answer(socket, event, ack, { ok: true });
+      const extra = await run();
+      const fields = typeof extra === 'object' && extra !== null ? (extra as Reply) : {};
+      answer(socket, event, ack, { ...fields, ok: true });
     } catch (error) {
       const reply = failure(error);
       if (!reply.ok && reply.error.code === 'HERALD_INTERNAL')
@@ -153,6 +160,41 @@ export function registerCoreHandlers(socket: HeraldSocket, deps: CoreDeps): void
     socket.leave(room);
     // Only this document is forgotten (upstream's filter dropped every tracked document).
     if (session.openDocs.delete(room)) notifyViewers(socket.nsp, session.user, dt, dn);
+  });
+  handle('herald_whoami', async () => {
+    // For `herald doctor`: who this socket is, where it is, and whether the backchannel answers now.
+    const started = Date.now();
+    let backchannelCheck: Record<string, unknown>;
+    try {
+      const identity = await backchannel.userInfo(session.backchannel);
+      backchannelCheck = {
+        ok: true,
+        url: session.backchannel.base,
+        user: identity.user,
+        ms: Date.now() - started,
+      };
+    } catch (error) {
+      const cause = asHeraldError(error);
+      backchannelCheck = {
+        ok: false,
+        url: session.backchannel.base,
+        code: cause.code,
+        detail: cause.message,
+        hint: cause.hint,
+      };
+    }
+    return {
+      server: 'herald',
+      version: deps.version,
+      site: session.site,
+      user: session.user,
+      userType: session.userType,
+      installedApps: session.installedApps,
+      rooms: [...socket.rooms].filter((room) => room !== socket.id),
+      transport: socket.conn.transport.name,
+      recovered: socket.recovered,
+      backchannel: backchannelCheck,
+    };
   });
   handle('open_in_editor', async ([data]) => {
     if (!deps.developerMode)

@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { formatStep, formatSummary, spinner } from '../doctor/report.js';
+import { runDoctor } from '../doctor/run.js';
+
+/** Adds `herald doctor`: the realtime chain as a checklist, stopping at the first broken link. */
+export function registerDoctorCommand(program: Command): void {
+  program
+    .command('doctor')
+    .description(
+      'find the broken link of a realtime setup: DNS, TLS, Socket.IO, auth, identity, backend, Redis',
+    )
+    .requiredOption('--url <url>', "the site's URL, e.g. https://erp.example.com")
+    .option('--site <site>', 'the site name (default: the URL host name)')
+    .option('--sid <sid>', 'a session cookie value to connect with')
+    .option('--token <key:secret>', 'an API token to connect with')
+    .option('--login <user>', 'log in with /api/method/login first (with --password)')
+    .option('--password <password>', 'password for --login')
+    .option(
+      '--redis <url>',
+      'the Redis the web server publishes to: check the subscription and deliver a msgprint',
+    )
+    .option('--timeout <ms>', 'how long each network step may take', '5000')
+    .option('--json', 'print the report as JSON')
+    .addHelpText(
+      'after',
+      '\nSteps marked Herald-only (identity, backend) are skipped against other realtime servers.\nExit code: 0 when every step passed, 1 when one failed.',
+    )
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const timeoutMs = Number(opts.timeout);
+      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+        process.stderr.write(
+          `herald doctor: --timeout must be a positive whole number of milliseconds (got ${opts.timeout})\n`,
+        );
+        process.exit(2);
+      }
+      const out = process.stdout;
+      const json = Boolean(opts.json);
+      let stopSpinner: () => void = () => undefined;
+      if (!json) out.write(`herald doctor ${opts.url}\n`);
+      const report = await runDoctor({
+        url: String(opts.url),
+        site: opts.site as string | undefined,
+        sid: opts.sid as string | undefined,
+        token: opts.token as string | undefined,
+        login: opts.login as string | undefined,
+        password: opts.password as string | undefined,
+        redis: opts.redis as string | undefined,
+        timeoutMs,
+        onStep: (name, result) => {
+          if (json) return;
+          if (!result) {
+            stopSpinner = spinner(out, name);
+            return;
+          }
+          stopSpinner();
+          out.write(`${formatStep(result)}\n`);
+        },
+      });
+      if (json) out.write(`${JSON.stringify(report, null, 2)}\n`);
+      else out.write(`\n${formatSummary(report)}\n`);
+      process.exit(report.ok ? 0 : 1);
+    });
+}
