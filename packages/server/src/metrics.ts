@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { siteNamespaces } from './namespaces.js';
 import type { HeraldIo } from './session.js';
 
 /** At most this many distinct event names are labelled; the rest count as "other". */
@@ -71,8 +72,8 @@ export class Metrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const [name, nsp] of sources.io._nsps)
-          if (name !== '/') this.set({ site: name.slice(1) }, nsp.sockets.size);
+        for (const nsp of siteNamespaces(sources.io))
+          this.set({ site: nsp.name.slice(1) }, nsp.sockets.size);
       },
     });
     let reported = 0;

@@ -1,6 +1,17 @@
 import type { Logger } from './logger.js';
 import type { HeraldIo, HeraldNamespace } from './session.js';
 
+/** The namespace of the Socket.IO Admin UI (`--admin-ui`): not a site. */
+export const ADMIN_NAMESPACE = '/herald-admin';
+
+/** Whether a namespace is a site's (every one but the root and the admin UI's). */
+export const isSiteNamespace = (name: string): boolean => name !== '/' && name !== ADMIN_NAMESPACE;
+
+/** The site namespaces of a server. */
+export function siteNamespaces(io: HeraldIo): HeraldNamespace[] {
+  return [...io._nsps.values()].filter((nsp) => isSiteNamespace(nsp.name)) as HeraldNamespace[];
+}
+
 /**
  * Site namespaces are created on demand. Socket.IO's own cleanup removes a namespace the moment
  * its last socket leaves, which would also drop the sessions and missed events that connection
@@ -33,7 +44,7 @@ export class NamespaceSweeper {
   sweep(now = Date.now()): string[] {
     const removed: string[] = [];
     for (const [name, nsp] of this.#io._nsps) {
-      if (name === '/') continue;
+      if (!isSiteNamespace(name)) continue;
       if (nsp.sockets.size > 0) {
         this.#emptySince.delete(name);
         continue;

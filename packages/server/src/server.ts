@@ -17,11 +17,13 @@ import { MemoryBroker } from './bridge/broker-memory.js';
 import { RedisBroker } from './bridge/broker-redis.js';
 import { EventRouter } from './bridge/router.js';
 import type { Config } from './config/schema.js';
+import { HeraldError } from './errors.js';
 import { attachAppHandlers, type HandlerStats } from './handlers/dispatch.js';
 import { Forwarder } from './handlers/forward.js';
 import { findHandlerSources, HandlerLoader } from './handlers/loader.js';
 import { HandlerRegistry } from './handlers/registry.js';
 import { adminRoute } from './http/admin.js';
+import { adminUi } from './http/admin-ui.js';
 import { healthRoute } from './http/health.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -133,6 +135,16 @@ export async function startHerald(
     metricsRoute(metrics),
     adminRoute(io, config.adminToken),
   );
+  if (config.adminUi) {
+    if (!config.adminToken) {
+      throw new HeraldError(
+        'HERALD_CONFIG_INVALID',
+        'adminUi needs adminToken: start with --admin-ui --admin-token <token>',
+      );
+    }
+    routes.push(adminUi(io, config.adminToken));
+    logger.info('the Socket.IO Admin UI is at /admin-ui/ (log in as admin with the admin token)');
+  }
   const legacy = config.bench ? new LegacyHandlers(config.bench, logger) : undefined;
   const registry = new HandlerRegistry();
   const loader = new HandlerLoader(registry, logger);

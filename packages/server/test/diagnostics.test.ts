@@ -190,3 +190,49 @@ describe('health: a broken backend', () => {
     }
   });
 });
+
+describe('the Socket.IO Admin UI (--admin-ui)', () => {
+  test('served behind the admin token; its namespace takes the same credentials', async () => {
+    const stack = await startStack({ config: { adminToken: ADMIN_TOKEN, adminUi: true } });
+    try {
+      const ui = `${stack.herald.url}/admin-ui/`;
+      const refused = await get(ui);
+      assert.equal(refused.status, 401);
+      const basic = (password: string) => ({
+        authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
+      });
+      assert.equal((await get(ui, basic('wrong'))).status, 401);
+      const page = await get(ui, basic(ADMIN_TOKEN));
+      assert.equal(page.status, 200);
+      assert.match(page.type, /text\/html/);
+      assert.match(page.text, /<script/);
+      assert.equal(
+        (await get(`${stack.herald.url}/admin-ui/../../package.json`, basic(ADMIN_TOKEN))).status,
+        404,
+      );
+
+      const { io } = await import('socket.io-client');
+      const connectAdmin = (password: string) =>
+        new Promise<string>((resolve) => {
+          const socket = io(`${stack.herald.url}/herald-admin`, {
+            auth: { username: 'admin', password },
+            transports: ['websocket'],
+            forceNew: true,
+            reconnection: false,
+          });
+          socket.on('connect', () => {
+            socket.disconnect();
+            resolve('connected');
+          });
+          socket.on('connect_error', (error) => resolve(`refused: ${error.message}`));
+        });
+      assert.equal(await connectAdmin(ADMIN_TOKEN), 'connected');
+      assert.match(await connectAdmin('wrong'), /^refused/);
+      // The admin namespace is not a site: it is not in the metrics of sites.
+      const metrics = await get(`${stack.herald.url}/metrics`);
+      assert.ok(!metrics.text.includes('site="herald-admin"'));
+    } finally {
+      await stack.close();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { type MalformedKind, parseEventMessage } from '@herald/protocol';
 import type { Server } from 'socket.io';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { isSiteNamespace } from '../namespaces.js';
 
 /** Why a message was skipped: the parser's reasons, plus an event name Socket.IO reserves. */
 export type SkipKind = MalformedKind | 'reserved_event';
@@ -56,7 +57,7 @@ export class EventRouter {
         this.#io._nsps.get(`/${namespace}`)?.local.to(room).emit(event, message);
       } else {
         for (const nsp of this.#io._nsps.values()) {
-          if (nsp.name !== '/') nsp.local.emit(event, message);
+          if (isSiteNamespace(nsp.name)) nsp.local.emit(event, message);
         }
       }
       this.stats.routed += 1;

@@ -116,6 +116,7 @@ export const configSchema = z.strictObject({
     }),
   ).default([]),
   dev: flag.default(false),
+  adminUi: flag.default(false),
   adminToken: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
 });
 

@@ -190,6 +190,14 @@ export const SETTINGS: Setting[] = [
       'Bearer token of the admin API (/admin/sockets, /admin/rooms); without it the API is off',
     defaultText: 'none (off)',
   },
+  {
+    key: 'adminUi',
+    flag: '--admin-ui',
+    env: ['HERALD_ADMIN_UI'],
+    description:
+      'serve the official Socket.IO Admin UI at /admin-ui/ (login admin / the admin token); needs --admin-token',
+    defaultText: 'false',
+  },
 ];
 
 /** The default Redis of a Frappe bench, as upstream assumes it. */

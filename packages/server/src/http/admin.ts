@@ -1,3 +1,4 @@
+import { siteNamespaces } from '../namespaces.js';
 import type { HttpRoute } from '../server.js';
 import type { HeraldIo } from '../session.js';
 import { bearerToken, pathOf, sameSecret, sendJson } from './respond.js';
@@ -34,9 +35,7 @@ export function adminRoute(io: HeraldIo, token: string | undefined): HttpRoute {
     }
     const query = new URL(req.url ?? '/', 'http://herald').searchParams;
     const site = query.get('site');
-    const namespaces = [...io._nsps.values()].filter(
-      (nsp) => nsp.name !== '/' && (!site || nsp.name === `/${site}`),
-    );
+    const namespaces = siteNamespaces(io).filter((nsp) => !site || nsp.name === `/${site}`);
     if (path === '/admin/sockets') {
       const user = query.get('user');
       const sockets = namespaces.flatMap((nsp) =>
