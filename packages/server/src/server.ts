@@ -113,6 +113,11 @@ export async function startHerald(
   const backchannel = new Backchannel({
     timeoutMs: config.backendTimeoutMs,
     secret,
+    cache: {
+      identityTtlMs: config.identityCacheTtlMs,
+      allowTtlMs: config.permissionCacheTtlMs,
+      denyTtlMs: config.denyCacheTtlMs,
+    },
     observe: (endpoint, outcome, started) => {
       metrics.backchannelCalls.inc({ endpoint, outcome });
       metrics.backchannelSeconds.observe(

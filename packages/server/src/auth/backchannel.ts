@@ -1,6 +1,7 @@
 import { type Credentials, credentialHeader } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
 import type { SocketSecret } from './socket-secret.js';
+import { TtlCache } from './ttl-cache.js';
 
 /** Who a socket is, as the web server's get_user_info says. */
 export interface Identity {
@@ -11,6 +12,19 @@ export interface Identity {
 
 /** Told of every backchannel request: endpoint, outcome (ok, http_<status> or an error code), start time. */
 export type BackchannelObserver = (endpoint: string, outcome: string, started: bigint) => void;
+
+/** How long answers of the web server are reused; 0 turns a cache off. */
+export interface BackchannelCacheSettings {
+  /** get_user_info answers, by site and credentials. */
+  identityTtlMs: number;
+  /** Allowed permission checks, by site, credentials, doctype and name. */
+  allowTtlMs: number;
+  /** Denied permission checks (kept shorter, so a granted permission bites soon). */
+  denyTtlMs: number;
+}
+
+const credentialKey = (credentials: Credentials): string =>
+  credentials.kind === 'authorization' ? `a:${credentials.authorization}` : `s:${credentials.sid}`;
 
 /** One backchannel call's target: the web server base URL, the site and the socket's credentials. */
 export interface BackchannelTarget {
@@ -39,11 +53,26 @@ export class Backchannel {
   readonly #secret: SocketSecret;
 
   readonly #observe: BackchannelObserver | undefined;
+  readonly #cache: BackchannelCacheSettings;
+  readonly #identities = new TtlCache<string, Identity>(10_000);
+  readonly #permissions = new TtlCache<string, boolean>(50_000);
 
-  constructor(options: { timeoutMs: number; secret: SocketSecret; observe?: BackchannelObserver }) {
+  constructor(options: {
+    timeoutMs: number;
+    secret: SocketSecret;
+    observe?: BackchannelObserver;
+    cache?: Partial<BackchannelCacheSettings>;
+  }) {
     this.#timeoutMs = options.timeoutMs;
     this.#secret = options.secret;
     this.#observe = options.observe;
+    this.#cache = { identityTtlMs: 0, allowTtlMs: 0, denyTtlMs: 0, ...options.cache };
+  }
+
+  /** Forgets every cached identity and permission (e.g. after a deploy that changed roles). */
+  clearCaches(): void {
+    this.#identities.clear();
+    this.#permissions.clear();
   }
 
   /** The headers of a backchannel request: credentials, socket secret, site. */
@@ -150,7 +179,17 @@ export class Backchannel {
    * get_user_info. An answer without `installed_apps` is asked once more with the secret read
    * afresh (the request itself may have created it); an answer without a user is "Unauthorized".
    */
-  async userInfo(target: BackchannelTarget): Promise<Identity> {
+  userInfo(target: BackchannelTarget, options: { fresh?: boolean } = {}): Promise<Identity> {
+    if (options.fresh || this.#cache.identityTtlMs <= 0) return this.#userInfo(target);
+    const key = `${target.site}\n${credentialKey(target.credentials)}`;
+    return this.#identities.getOrLoad(
+      key,
+      () => this.#userInfo(target),
+      () => this.#cache.identityTtlMs,
+    );
+  }
+
+  async #userInfo(target: BackchannelTarget): Promise<Identity> {
     let message: Record<string, unknown> = {};
     for (let attempt = 0; attempt < 2; attempt += 1) {
       const answer = await this.get(target, USER_INFO_PATH);
@@ -180,7 +219,22 @@ export class Backchannel {
   }
 
   /** has_permission(doctype, name, read): true when allowed, false when denied (403 or false). */
-  async hasPermission(
+  hasPermission(
+    target: BackchannelTarget,
+    doctype: string,
+    name?: string | number,
+  ): Promise<boolean> {
+    if (this.#cache.allowTtlMs <= 0 && this.#cache.denyTtlMs <= 0)
+      return this.#hasPermission(target, doctype, name);
+    const key = `${target.site}\n${credentialKey(target.credentials)}\n${doctype}\n${name ?? ''}`;
+    return this.#permissions.getOrLoad(
+      key,
+      () => this.#hasPermission(target, doctype, name),
+      (allowed) => (allowed ? this.#cache.allowTtlMs : this.#cache.denyTtlMs),
+    );
+  }
+
+  async #hasPermission(
     target: BackchannelTarget,
     doctype: string,
     name?: string | number,

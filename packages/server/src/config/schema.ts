@@ -83,42 +83,55 @@ const list = <T extends z.ZodType>(item: T) =>
   );
 
 /** Every setting of `herald serve`, validated, with its default. */
-export const configSchema = z.strictObject({
-  port: integer(0, 65535).default(9000),
-  host: z.string().min(1).optional(),
-  uds: z.string().min(1).optional(),
-  redis: redisUrl.optional(),
-  backend: httpUrl.optional(),
-  webserverHost: z.string().min(1).optional(),
-  webserverPort: integer(1, 65535).optional(),
-  developerMode: flag.default(false),
-  defaultSite: z.string().min(1).optional(),
-  trustedProxies: list(cidr).default(['127.0.0.0/8', '::1/128']),
-  allowedOrigins: list(origin).default([]),
-  backendTimeoutMs: integer(1, 600_000).default(5000),
-  socketSecret: z.string().optional(),
-  bench: z.string().min(1).optional(),
-  logLevel: z
-    .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })
-    .default('info'),
-  logFormat: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).optional(),
-  shutdownTimeoutMs: integer(0, 600_000).default(10_000),
-  recoveryWindowMs: integer(0, 3_600_000).default(120_000),
-  handlers: list(
-    z
-      .string()
-      .regex(/^[\w.-]+=.+$/, { error: 'expected APP=PATH, e.g. projects=./realtime/handlers.ts' }),
-  ).default([]),
-  forward: list(
-    z.string().regex(/^[^=\s]+=\/\S*$/, {
-      error:
-        'expected EVENT=PATH with PATH starting with /, e.g. project_subscribe=/api/method/projects.realtime.subscribe',
-    }),
-  ).default([]),
-  dev: flag.default(false),
-  adminUi: flag.default(false),
-  adminToken: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
-});
+export const configSchema = z
+  .strictObject({
+    port: integer(0, 65535).default(9000),
+    host: z.string().min(1).optional(),
+    uds: z.string().min(1).optional(),
+    redis: redisUrl.optional(),
+    backend: httpUrl.optional(),
+    webserverHost: z.string().min(1).optional(),
+    webserverPort: integer(1, 65535).optional(),
+    developerMode: flag.default(false),
+    defaultSite: z.string().min(1).optional(),
+    trustedProxies: list(cidr).default(['127.0.0.0/8', '::1/128']),
+    allowedOrigins: list(origin).default([]),
+    backendTimeoutMs: integer(1, 600_000).default(5000),
+    socketSecret: z.string().optional(),
+    bench: z.string().min(1).optional(),
+    logLevel: z
+      .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })
+      .default('info'),
+    logFormat: z.enum(['json', 'pretty'], { error: 'expected json or pretty' }).optional(),
+    shutdownTimeoutMs: integer(0, 600_000).default(10_000),
+    recoveryWindowMs: integer(0, 3_600_000).default(120_000),
+    handlers: list(
+      z.string().regex(/^[\w.-]+=.+$/, {
+        error: 'expected APP=PATH, e.g. projects=./realtime/handlers.ts',
+      }),
+    ).default([]),
+    forward: list(
+      z.string().regex(/^[^=\s]+=\/\S*$/, {
+        error:
+          'expected EVENT=PATH with PATH starting with /, e.g. project_subscribe=/api/method/projects.realtime.subscribe',
+      }),
+    ).default([]),
+    dev: flag.default(false),
+    adminUi: flag.default(false),
+    identityCacheTtlMs: integer(0, 3_600_000).default(30_000),
+    permissionCacheTtlMs: integer(0, 3_600_000).default(30_000),
+    denyCacheTtlMs: integer(0, 3_600_000).default(5_000),
+    adminToken: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  })
+  .superRefine((config, ctx) => {
+    if (config.denyCacheTtlMs > config.permissionCacheTtlMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['denyCacheTtlMs'],
+        message: `a denial must not be cached longer than an allow (permissionCacheTtlMs is ${config.permissionCacheTtlMs})`,
+      });
+    }
+  });
 
 /** The validated configuration of a Herald server. */
 export type Config = z.output<typeof configSchema>;

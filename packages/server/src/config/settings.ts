@@ -198,6 +198,29 @@ export const SETTINGS: Setting[] = [
       'serve the official Socket.IO Admin UI at /admin-ui/ (login admin / the admin token); needs --admin-token',
     defaultText: 'false',
   },
+  {
+    key: 'identityCacheTtlMs',
+    flag: '--identity-cache-ttl <ms>',
+    env: ['HERALD_IDENTITY_CACHE_TTL_MS'],
+    description:
+      'reuse a get_user_info answer for the same site and credentials this long (0: off)',
+    defaultText: '30000',
+  },
+  {
+    key: 'permissionCacheTtlMs',
+    flag: '--permission-cache-ttl <ms>',
+    env: ['HERALD_PERMISSION_CACHE_TTL_MS'],
+    description: 'reuse an allowed has_permission answer this long (0: off)',
+    defaultText: '30000',
+  },
+  {
+    key: 'denyCacheTtlMs',
+    flag: '--deny-cache-ttl <ms>',
+    env: ['HERALD_DENY_CACHE_TTL_MS'],
+    description:
+      'reuse a denied has_permission answer this long; must not exceed the allow TTL (0: off)',
+    defaultText: '5000',
+  },
 ];
 
 /** The default Redis of a Frappe bench, as upstream assumes it. */

@@ -166,7 +166,7 @@ export function registerCoreHandlers(socket: HeraldSocket, deps: CoreDeps): void
     const started = Date.now();
     let backchannelCheck: Record<string, unknown>;
     try {
-      const identity = await backchannel.userInfo(session.backchannel);
+      const identity = await backchannel.userInfo(session.backchannel, { fresh: true });
       backchannelCheck = {
         ok: true,
         url: session.backchannel.base,

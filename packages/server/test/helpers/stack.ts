@@ -80,14 +80,26 @@ export async function startStack(
 ): Promise<Stack> {
   const redis = options.redis ? await startRedis() : undefined;
   const backend = await startTestBackend({ sites: fixtureSites(), ...options.behaviour });
-  const config = configSchema.parse({
-    port: 0,
-    host: '127.0.0.1',
-    backend: backend.url,
-    redis: redis?.url,
-    ...options.config,
-  });
-  let herald = await startHerald(config, { logger: options.logger ?? silentLogger() });
+  let config: ReturnType<typeof configSchema.parse>;
+  let herald: Herald;
+  try {
+    config = configSchema.parse({
+      port: 0,
+      host: '127.0.0.1',
+      backend: backend.url,
+      redis: redis?.url,
+      // Most tests change the backend's answers as they go: caches are tested on their own.
+      identityCacheTtlMs: 0,
+      permissionCacheTtlMs: 0,
+      denyCacheTtlMs: 0,
+      ...options.config,
+    });
+    herald = await startHerald(config, { logger: options.logger ?? silentLogger() });
+  } catch (error) {
+    await backend.close();
+    await redis?.stop();
+    throw error;
+  }
   const port = herald.port!;
   const sockets: ClientSocket[] = [];
 
