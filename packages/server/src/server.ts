@@ -35,6 +35,7 @@ import { tolerateDuplicateConnects } from './rooms/duplicate-connect.js';
 import { LegacyHandlers } from './rooms/legacy-handlers.js';
 import type { HeraldIo } from './session.js';
 import { VERSION } from './version.js';
+import { enableWriteCoalescing } from './write-coalescing.js';
 
 /** An HTTP route: answers and returns true, or returns false to let the next route look. */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -84,6 +85,8 @@ export async function startHerald(
     // The origin is checked per namespace by the connect middleware, as upstream does.
     cors: { origin: true, credentials: true },
     serveClient: false,
+    // Compression costs CPU on every frame for small JSON events; off, as upstream.
+    perMessageDeflate: false,
     ...(config.recoveryWindowMs > 0 && {
       // A client back within the window gets what its rooms missed, in order, and keeps its rooms
       // and session; it is not authenticated again.
@@ -93,6 +96,8 @@ export async function startHerald(
       },
     }),
   });
+
+  if (config.writeCoalescing) enableWriteCoalescing(io as unknown as Server);
 
   let broker: Broker;
   let secret: SocketSecret;

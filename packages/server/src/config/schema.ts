@@ -118,6 +118,7 @@ export const configSchema = z
     ).default([]),
     dev: flag.default(false),
     adminUi: flag.default(false),
+    writeCoalescing: flag.default(true),
     identityCacheTtlMs: integer(0, 3_600_000).default(30_000),
     permissionCacheTtlMs: integer(0, 3_600_000).default(30_000),
     denyCacheTtlMs: integer(0, 3_600_000).default(5_000),

@@ -221,6 +221,14 @@ export const SETTINGS: Setting[] = [
       'reuse a denied has_permission answer this long; must not exceed the allow TTL (0: off)',
     defaultText: '5000',
   },
+  {
+    key: 'writeCoalescing',
+    flag: '--write-coalescing <bool>',
+    env: ['HERALD_WRITE_COALESCING'],
+    description:
+      "coalesce each websocket's writes within one event-loop turn (fewer system calls under bursts)",
+    defaultText: 'true',
+  },
 ];
 
 /** The default Redis of a Frappe bench, as upstream assumes it. */
