@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerPublishCommand } from './commands/publish.js';
 import { registerServeCommand } from './commands/serve.js';
 import { VERSION } from './version.js';
 
@@ -10,5 +11,6 @@ const program = new Command()
   .version(VERSION);
 registerServeCommand(program);
 registerDoctorCommand(program);
+registerPublishCommand(program);
 
 await program.parseAsync(process.argv);

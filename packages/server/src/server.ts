@@ -24,8 +24,10 @@ import { findHandlerSources, HandlerLoader } from './handlers/loader.js';
 import { HandlerRegistry } from './handlers/registry.js';
 import { adminRoute } from './http/admin.js';
 import { adminUi } from './http/admin-ui.js';
+import { loadApiKeys } from './http/api-keys.js';
 import { healthRoute } from './http/health.js';
 import { metricsRoute } from './http/metrics-route.js';
+import { publishRoute } from './http/publish-route.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { NamespaceSweeper } from './namespaces.js';
@@ -114,6 +116,7 @@ export async function startHerald(
     );
   }
 
+  const apiKeys = loadApiKeys(config.apiKeys, config.apiKeyFile);
   const metrics = new Metrics({ io, redisReconnects: () => broker.reconnects() });
   const backchannel = new Backchannel({
     timeoutMs: config.backendTimeoutMs,
@@ -144,6 +147,18 @@ export async function startHerald(
     }),
     metricsRoute(metrics),
     adminRoute(io, config.adminToken),
+    publishRoute({
+      apiKeys,
+      maxMessageBytes: config.maxMessageBytes,
+      publish: async (messages) => {
+        for (const message of messages) await broker.publish(serializeEventMessage(message));
+      },
+    }),
+  );
+  logger.info(
+    apiKeys.length > 0
+      ? `the HTTP publish API is on (POST /api/v1/publish, ${apiKeys.length} API key${apiKeys.length === 1 ? '' : 's'})`
+      : 'no --api-key given: the HTTP publish API (/api/v1/publish) is off',
   );
   if (config.adminUi) {
     if (!config.adminToken) {

@@ -229,6 +229,29 @@ export const SETTINGS: Setting[] = [
       "coalesce each websocket's writes within one event-loop turn (fewer system calls under bursts)",
     defaultText: 'true',
   },
+  {
+    key: 'apiKeys',
+    flag: '--api-key <key...>',
+    env: ['HERALD_API_KEYS'],
+    list: true,
+    description:
+      'Bearer keys of the HTTP publish API (POST /api/v1/publish); without any the API is off',
+    defaultText: 'none (off)',
+  },
+  {
+    key: 'apiKeyFile',
+    flag: '--api-key-file <path>',
+    env: ['HERALD_API_KEY_FILE'],
+    description: 'a file of API keys, one per line (# comments allowed)',
+    defaultText: 'none',
+  },
+  {
+    key: 'maxMessageBytes',
+    flag: '--max-message-bytes <n>',
+    env: ['HERALD_MAX_MESSAGE_BYTES'],
+    description: 'largest body the HTTP publish API accepts',
+    defaultText: '1048576',
+  },
 ];
 
 /** The default Redis of a Frappe bench, as upstream assumes it. */
