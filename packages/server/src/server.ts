@@ -30,6 +30,7 @@ import { metricsRoute } from './http/metrics-route.js';
 import { publishRoute } from './http/publish-route.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { mountDemo, prepareDemoConfig } from './demo.js';
 import { NamespaceSweeper } from './namespaces.js';
 import { redactUrl } from './redis/client.js';
 import { registerCoreHandlers } from './rooms/core-handlers.js';
@@ -67,10 +68,9 @@ export interface Herald {
 }
 
 /** Wires the parts together and starts listening (the `herald serve` command, embeddable). */
-export async function startHerald(
-  config: Config,
-  options: { logger?: Logger } = {},
-): Promise<Herald> {
+export async function startHerald(given: Config, options: { logger?: Logger } = {}): Promise<Herald> {
+  const config: Config = { ...given };
+  if (config.demo) prepareDemoConfig(config);
   const logger = options.logger ?? silentLogger();
   const routes: HttpRoute[] = [];
   const http = createServer((req, res) => {
@@ -106,7 +106,8 @@ export async function startHerald(
   if (config.redis) {
     const redisBroker = new RedisBroker(config.redis, logger);
     broker = redisBroker;
-    secret = new RedisSocketSecret(redisBroker.commands);
+    // An explicit secret wins (the demo, or a backend that does not use Redis for it).
+    secret = config.socketSecret !== undefined ? new StaticSocketSecret(config.socketSecret) : new RedisSocketSecret(redisBroker.commands);
     logger.info({ redis: redactUrl(config.redis) }, 'events come from the Redis channel "events"');
   } else {
     broker = new MemoryBroker();
@@ -138,11 +139,11 @@ export async function startHerald(
   routes.push(
     healthRoute({
       broker,
-      backchannel: {
+      backchannel: () => ({
         backendUrl: config.backend,
         webserverHost: config.webserverHost,
         webserverPort: config.webserverPort,
-      },
+      }),
       timeoutMs: config.backendTimeoutMs,
     }),
     metricsRoute(metrics),
@@ -224,12 +225,17 @@ export async function startHerald(
     socket.on('disconnect', (reason) => log.debug({ reason }, 'socket disconnected'));
   });
 
+  const demo = config.demo ? await mountDemo(config, broker, logger) : undefined;
+  if (demo) routes.push(demo.route);
   if (!config.adminToken) logger.info('no --admin-token given: the admin API (/admin/...) is off');
   await broker.start((raw) => router.route(raw, broker.kind));
   await listen(http, config);
   const address = http.address();
   const port = typeof address === 'object' && address ? (address as AddressInfo).port : undefined;
   const url = port !== undefined ? `http://127.0.0.1:${port}` : String(config.uds);
+  // The demo site answers the backchannel on Herald's own port.
+  if (demo && port !== undefined) config.backend ??= url;
+  if (demo) logger.info(demo.banner(url));
   logger.info(
     { url, port, uds: config.uds, backend: config.backend ?? 'derived from each request' },
     `Herald listening on ${config.uds ?? `port ${port}`}`,

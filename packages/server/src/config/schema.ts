@@ -118,6 +118,8 @@ export const configSchema = z
     ).default([]),
     dev: flag.default(false),
     adminUi: flag.default(false),
+  demo: flag.default(false),
+  demoData: z.string().min(1).default('.herald-demo'),
     apiKeys: list(z.string().min(16, { error: 'expected at least 16 characters' })).default([]),
     apiKeyFile: z.string().min(1).optional(),
     maxMessageBytes: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),

@@ -42,7 +42,8 @@ async function probeBackend(base: string, timeoutMs: number): Promise<Check> {
  */
 export function healthRoute(deps: {
   broker: Broker;
-  backchannel: BackchannelSettings;
+  /** Read at each probe: the demo sets the backend once it listens. */
+  backchannel: () => BackchannelSettings;
   timeoutMs: number;
 }): HttpRoute {
   return (req, res) => {
@@ -67,7 +68,7 @@ export function healthRoute(deps: {
       };
       // Only a fixed backend can be checked: otherwise the URL comes from each client's Origin.
       const base = backchannelBase(
-        { ...deps.backchannel, developerMode: false },
+        { ...deps.backchannel(), developerMode: false },
         undefined,
         undefined,
       );

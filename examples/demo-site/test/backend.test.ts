@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { configSchema, type Herald, silentLogger, startHerald } from '@herald/server';
+import { nextEvent, waitFor } from '@herald/testkit';
+import { io, type Socket } from 'socket.io-client';
+
+/** A browser-like session against the demo: cookie jar of one sid. */
+class Browser {
+  sid = '';
+  constructor(
+    readonly herald: Herald,
+    readonly site: string,
+  ) {}
+  get origin() {
+    return `http://${this.site}:${this.herald.port}`;
+  }
+  async call(method: string, path: string, body?: unknown) {
+    const response = await fetch(`${this.herald.url}${path}`, {
+      method,
+      headers: {
+        host: `${this.site}:${this.herald.port}`,
+        'content-type': 'application/json',
+        cookie: `sid=${this.sid || 'Guest'}`,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const sid = /sid=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
+    if (sid) this.sid = sid;
+    return { status: response.status, body: (await response.json()) as Record<string, any> };
+  }
+  login(usr: string) {
+    return this.call('POST', '/api/method/login', { usr, pwd: 'demo' });
+  }
+  socket(): Promise<Socket> {
+    const socket = io(`${this.herald.url}/${this.site}`, {
+      transports: ['websocket'],
+      extraHeaders: {
+        host: `${this.site}:${this.herald.port}`,
+        origin: this.origin,
+        cookie: `sid=${this.sid}`,
+      },
+      forceNew: true,
+      reconnection: false,
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve(socket));
+      socket.once('connect_error', reject);
+    });
+  }
+}
+
+describe('the demo site backend, behind herald serve --demo', () => {
+  let herald: Herald;
+  before(async () => {
+    herald = await startHerald(
+      configSchema.parse({
+        port: 0,
+        host: '127.0.0.1',
+        demo: true,
+        demoData: mkdtempSync(join(tmpdir(), 'herald-demo-')),
+      }),
+      { logger: silentLogger() },
+    );
+  });
+  after(() => herald.close());
+
+  test('login sets a sid; the socket authenticates through the backchannel to the demo itself', async () => {
+    const alice = new Browser(herald, 'site1.localhost');
+    const wrong = await alice.call('POST', '/api/method/login', {
+      usr: 'alice@example.com',
+      pwd: 'nope',
+    });
+    assert.equal(wrong.status, 401);
+    const ok = await alice.login('alice@example.com');
+    assert.equal(ok.status, 200);
+    assert.ok(alice.sid);
+    const socket = await alice.socket();
+    const who = (await socket.timeout(5000).emitWithAck('herald_whoami')) as {
+      user: string;
+      rooms: string[];
+    };
+    assert.equal(who.user, 'alice@example.com');
+    assert.ok(who.rooms.includes('all'));
+    socket.disconnect();
+  });
+
+  test('a new ToDo reaches list subscribers as list_update after the commit; a comment as docinfo_update', async () => {
+    const alice = new Browser(herald, 'site1.localhost');
+    const bob = new Browser(herald, 'site1.localhost');
+    await alice.login('alice@example.com');
+    await bob.login('bob@example.com');
+    const bobSocket = await bob.socket();
+    assert.deepEqual(await bobSocket.timeout(5000).emitWithAck('doctype_subscribe', 'ToDo'), {
+      ok: true,
+    });
+    const listUpdate = nextEvent<[{ doctype: string; name: string; user: string }]>(
+      bobSocket,
+      'list_update',
+    );
+    const created = await alice.call('POST', '/api/resource/ToDo', {
+      description: 'Write the report',
+      allocatedTo: 'bob@example.com',
+    });
+    assert.equal(created.status, 200);
+    const [update] = await listUpdate;
+    assert.deepEqual(update, {
+      doctype: 'ToDo',
+      name: created.body.data.name,
+      user: 'alice@example.com',
+    });
+
+    const name = created.body.data.name as string;
+    assert.deepEqual(await bobSocket.timeout(5000).emitWithAck('doc_subscribe', 'ToDo', name), {
+      ok: true,
+    });
+    const docinfo = nextEvent<[{ key: string; action: string; doc: { content: string } }]>(
+      bobSocket,
+      'docinfo_update',
+    );
+    await alice.call('POST', `/api/resource/ToDo/${name}/comments`, { content: 'Started on it' });
+    const [info] = await docinfo;
+    assert.equal(info.key, 'comments');
+    assert.equal(info.doc.content, 'Started on it');
+    bobSocket.disconnect();
+  });
+
+  test('permissions: carol (Website User) has no desk; a site2 session is unknown on site1', async () => {
+    const carol = new Browser(herald, 'site1.localhost');
+    await carol.login('carol@example.com');
+    assert.equal((await carol.call('GET', '/api/resource/ToDo')).status, 403);
+    const socket = await carol.socket();
+    const denied = (await socket.timeout(5000).emitWithAck('doctype_subscribe', 'ToDo')) as {
+      ok: boolean;
+      error: { code: string };
+    };
+    assert.equal(denied.error.code, 'HERALD_PERMISSION_DENIED');
+    socket.disconnect();
+
+    const dave = new Browser(herald, 'site2.localhost');
+    await dave.login('dave@example.com');
+    const onSite1 = new Browser(herald, 'site1.localhost');
+    onSite1.sid = dave.sid;
+    assert.equal((await onSite1.call('GET', '/api/method/demo.boot')).body.message.user, 'Guest');
+  });
+
+  test('msgprint to the user, and the import job reports progress to the user who started it', async () => {
+    const admin = new Browser(herald, 'site1.localhost');
+    await admin.login('Administrator');
+    const socket = await admin.socket();
+    const msg = nextEvent<[{ message: string }]>(socket, 'msgprint');
+    await admin.call('POST', '/api/method/demo.msgprint', { message: 'Hi there' });
+    assert.equal((await msg)[0].message, 'Hi there');
+    const percents: number[] = [];
+    socket.on('progress', (data: { percent: number }) => percents.push(data.percent));
+    const started = await admin.call('POST', '/api/method/demo.start_import');
+    assert.match(started.body.message.task_id, /^import-/);
+    await waitFor(() => percents.includes(100), {
+      what: 'the import to finish',
+      timeoutMs: 20_000,
+    });
+    socket.disconnect();
+  });
+});

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { type EventMessage, serializeEventMessage } from '@herald/protocol';
+import { Publisher } from '@herald/publisher';
+import type { Broker } from './bridge/broker.js';
+import type { Config } from './config/schema.js';
+import type { Logger } from './logger.js';
+import type { HttpRoute } from './server.js';
+
+/** The demo's first site: where localhost goes. */
+export const DEMO_DEFAULT_SITE = 'site1.localhost';
+
+/** Settings the demo needs before the server starts: a socket secret and a default site. */
+export function prepareDemoConfig(config: Config): void {
+  config.socketSecret ??= randomBytes(24).toString('base64url');
+  config.defaultSite ??= DEMO_DEFAULT_SITE;
+}
+
+function clientBundle(): string | undefined {
+  try {
+    const dir = dirname(createRequire(import.meta.url).resolve('@herald/client/package.json'));
+    const file = join(dir, 'dist', 'herald-client.min.js');
+    return existsSync(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `herald serve --demo`: the built-in demo site on Herald's own port. It plays the web server:
+ * Herald's backchannel goes to it, and it publishes through Herald's broker (Redis with --redis).
+ */
+export async function mountDemo(config: Config, broker: Broker, logger: Logger): Promise<{ route: HttpRoute; banner(url: string): string }> {
+  const { createDemoSite } = await import('@herald/demo-site');
+  const bundle = clientBundle();
+  if (!bundle) logger.warn('the Herald client bundle is not built: run `npm run build` for the demo pages to connect');
+  const transport = {
+    send: (message: EventMessage) => broker.publish(serializeEventMessage(message)),
+    stats: () => ({ queued: 0, dropped: 0 }),
+    close: async () => undefined,
+  };
+  const demo = createDemoSite({
+    dataDir: config.demoData,
+    socketSecret: config.socketSecret!,
+    publisherFor: (site) => new Publisher(site, transport),
+    clientBundle: bundle ?? '/nonexistent/herald-client.min.js',
+    log: (error) => logger.warn({ err: error }, 'demo site error'),
+  });
+  return {
+    route: demo.route,
+    banner: (url) =>
+      [
+        `Herald demo (a demo, not for production): open ${url.replace('127.0.0.1', 'localhost')}`,
+        `  sites: ${demo.sites.map((site) => url.replace('127.0.0.1', site)).join(', ')}`,
+        `  logins: ${demo.logins.join(', ')}`,
+        `  data: ${config.demoData}`,
+      ].join('\n'),
+  };
+}
