@@ -32,10 +32,17 @@ function clientBundle(): string | undefined {
  * `herald serve --demo`: the built-in demo site on Herald's own port. It plays the web server:
  * Herald's backchannel goes to it, and it publishes through Herald's broker (Redis with --redis).
  */
-export async function mountDemo(config: Config, broker: Broker, logger: Logger): Promise<{ route: HttpRoute; banner(url: string): string }> {
+export async function mountDemo(
+  config: Config,
+  broker: Broker,
+  logger: Logger,
+): Promise<{ route: HttpRoute; banner(url: string): string }> {
   const { createDemoSite } = await import('@herald/demo-site');
   const bundle = clientBundle();
-  if (!bundle) logger.warn('the Herald client bundle is not built: run `npm run build` for the demo pages to connect');
+  if (!bundle)
+    logger.warn(
+      'the Herald client bundle is not built: run `npm run build` for the demo pages to connect',
+    );
   const transport = {
     send: (message: EventMessage) => broker.publish(serializeEventMessage(message)),
     stats: () => ({ queued: 0, dropped: 0 }),

@@ -17,6 +17,7 @@ import { MemoryBroker } from './bridge/broker-memory.js';
 import { RedisBroker } from './bridge/broker-redis.js';
 import { EventRouter } from './bridge/router.js';
 import type { Config } from './config/schema.js';
+import { mountDemo, prepareDemoConfig } from './demo.js';
 import { HeraldError } from './errors.js';
 import { attachAppHandlers, type HandlerStats } from './handlers/dispatch.js';
 import { Forwarder } from './handlers/forward.js';
@@ -30,7 +31,6 @@ import { metricsRoute } from './http/metrics-route.js';
 import { publishRoute } from './http/publish-route.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { mountDemo, prepareDemoConfig } from './demo.js';
 import { NamespaceSweeper } from './namespaces.js';
 import { redactUrl } from './redis/client.js';
 import { registerCoreHandlers } from './rooms/core-handlers.js';
@@ -68,7 +68,10 @@ export interface Herald {
 }
 
 /** Wires the parts together and starts listening (the `herald serve` command, embeddable). */
-export async function startHerald(given: Config, options: { logger?: Logger } = {}): Promise<Herald> {
+export async function startHerald(
+  given: Config,
+  options: { logger?: Logger } = {},
+): Promise<Herald> {
   const config: Config = { ...given };
   if (config.demo) prepareDemoConfig(config);
   const logger = options.logger ?? silentLogger();
@@ -107,7 +110,10 @@ export async function startHerald(given: Config, options: { logger?: Logger } = 
     const redisBroker = new RedisBroker(config.redis, logger);
     broker = redisBroker;
     // An explicit secret wins (the demo, or a backend that does not use Redis for it).
-    secret = config.socketSecret !== undefined ? new StaticSocketSecret(config.socketSecret) : new RedisSocketSecret(redisBroker.commands);
+    secret =
+      config.socketSecret !== undefined
+        ? new StaticSocketSecret(config.socketSecret)
+        : new RedisSocketSecret(redisBroker.commands);
     logger.info({ redis: redactUrl(config.redis) }, 'events come from the Redis channel "events"');
   } else {
     broker = new MemoryBroker();

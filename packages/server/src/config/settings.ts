@@ -252,8 +252,20 @@ export const SETTINGS: Setting[] = [
     description: 'largest body the HTTP publish API accepts',
     defaultText: '1048576',
   },
-  { key: 'demo', flag: '--demo', env: ['HERALD_DEMO'], description: 'serve the built-in demo site on the same port (a demo, never for production)', defaultText: 'false' },
-  { key: 'demoData', flag: '--demo-data <dir>', env: ['HERALD_DEMO_DATA'], description: "where the demo site keeps its data between restarts", defaultText: '.herald-demo' },
+  {
+    key: 'demo',
+    flag: '--demo',
+    env: ['HERALD_DEMO'],
+    description: 'serve the built-in demo site on the same port (a demo, never for production)',
+    defaultText: 'false',
+  },
+  {
+    key: 'demoData',
+    flag: '--demo-data <dir>',
+    env: ['HERALD_DEMO_DATA'],
+    description: 'where the demo site keeps its data between restarts',
+    defaultText: '.herald-demo',
+  },
 ];
 
 /** The default Redis of a Frappe bench, as upstream assumes it. */
