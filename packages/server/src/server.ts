@@ -210,6 +210,7 @@ export async function startHerald(
       developerMode: config.developerMode,
       logger: log,
       version: VERSION,
+      recoveryWindowMs: config.recoveryWindowMs,
     });
     legacy?.attach(socket, backchannel);
     attachAppHandlers(socket, {

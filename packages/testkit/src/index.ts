@@ -1,4 +1,5 @@
 export * from './ports.js';
 export * from './redis-server.js';
+export * from './tcp-proxy.js';
 export * from './test-backend.js';
 export * from './wait.js';

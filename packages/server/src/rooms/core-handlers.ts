@@ -15,6 +15,8 @@ export interface CoreDeps {
   logger: Logger;
   /** Herald's version, for herald_whoami. */
   version?: string;
+  /** The connection state recovery window (0: off). */
+  recoveryWindowMs?: number;
 }
 
 /** Socket.IO's disconnect reasons after which connection state recovery may restore the session. */
@@ -207,6 +209,11 @@ export function registerCoreHandlers(socket: HeraldSocket, deps: CoreDeps): void
     await deps.broker.publish(JSON.stringify(data ?? {}), 'open_in_editor');
   });
 
+  if (deps.recoveryWindowMs && !socket.recovered) {
+    // Socket.IO recovers a session only from the offset of an event the client received: a first
+    // event gives every client one, even if nothing else reaches it before it loses its connection.
+    socket.emit('herald_session', { recoveryWindowMs: deps.recoveryWindowMs });
+  }
   if (socket.recovered) {
     // Back within the recovery window: its rooms were restored, open documents included.
     for (const { doctype, docname } of session.openDocs.values())
