@@ -252,8 +252,8 @@ export class Realtime {
   }
 
   /** Sends a subscribe and settles the first promise of the key with the answer. */
-  #send(key: Key, wanted: Wanted): void {
-    this.#request(wanted.subscribe).then(
+  #send(key: Key, wanted: Wanted): Promise<void> {
+    return this.#request(wanted.subscribe).then(
       () => {
         wanted.settle?.resolve();
         wanted.settle = undefined;
@@ -300,13 +300,18 @@ export class Realtime {
     if (this.recovered) {
       // The server kept the rooms and replayed what was missed: only the calls made meanwhile remain.
       for (const item of queued) item.run();
-    } else {
-      // A fresh session: everything still wanted is asked for once, then the other calls, in order.
-      for (const [key, wanted] of this.#wanted) this.#send(key, wanted);
-      for (const item of queued) if (item.want === undefined) item.run();
-      if (!first) for (const fn of this.#resync) fn({ reason: 'not-recovered' });
+      this.#status.set('connected');
+      return;
     }
-    this.#status.set('connected');
+    // A fresh session: everything still wanted is asked for once, then the other calls, in order.
+    // "connected" is said once the subscriptions are back, so an app refetching then misses nothing.
+    const restored = [...this.#wanted].map(([key, wanted]) => this.#send(key, wanted));
+    for (const item of queued) if (item.want === undefined) item.run();
+    void Promise.allSettled(restored).then(() => {
+      if (!this.socket.connected) return;
+      this.#status.set('connected');
+      if (!first) for (const fn of this.#resync) fn({ reason: 'not-recovered' });
+    });
   }
 
   #scheduleRetry(): void {

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { type EventMessage, serializeEventMessage } from '@herald/protocol';
 import { Publisher } from '@herald/publisher';
 import type { Broker } from './bridge/broker.js';
@@ -20,9 +18,7 @@ export function prepareDemoConfig(config: Config): void {
 
 function clientBundle(): string | undefined {
   try {
-    const dir = dirname(createRequire(import.meta.url).resolve('@herald/client/package.json'));
-    const file = join(dir, 'dist', 'herald-client.min.js');
-    return existsSync(file) ? file : undefined;
+    return createRequire(import.meta.url).resolve('@herald/client/herald-client.min.js');
   } catch {
     return undefined;
   }
