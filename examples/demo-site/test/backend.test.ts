@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { configSchema, type Herald, silentLogger, startHerald } from '@herald/server';
-import { nextEvent, waitFor } from '@herald/testkit';
+import { nextEvent, startRedis, waitFor } from '@herald/testkit';
+import { createClient } from 'redis';
 import { io, type Socket } from 'socket.io-client';
 
 /** A browser-like session against the demo: cookie jar of one sid. */
@@ -90,6 +91,25 @@ describe('the demo site backend, behind herald serve --demo', () => {
     socket.disconnect();
   });
 
+  test('an API token (Authorization: token key:secret) authenticates a socket without a cookie', async () => {
+    const socket = io(`${herald.url}/site1.localhost`, {
+      transports: ['websocket'],
+      extraHeaders: {
+        host: `site1.localhost:${herald.port}`,
+        authorization: 'token admin-key:admin-secret',
+      },
+      forceNew: true,
+      reconnection: false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    const who = (await socket.timeout(5000).emitWithAck('herald_whoami')) as { user: string };
+    assert.equal(who.user, 'Administrator');
+    socket.disconnect();
+  });
+
   test('a new ToDo reaches list subscribers as list_update after the commit; a comment as docinfo_update', async () => {
     const alice = new Browser(herald, 'site1.localhost');
     const bob = new Browser(herald, 'site1.localhost');
@@ -165,5 +185,43 @@ describe('the demo site backend, behind herald serve --demo', () => {
       timeoutMs: 20_000,
     });
     socket.disconnect();
+  });
+});
+
+describe('the demo on Redis (herald serve --demo --redis URL)', () => {
+  test("the demo's events go through Redis's events channel to the sockets", async () => {
+    const redis = await startRedis();
+    const herald = await startHerald(
+      configSchema.parse({
+        port: 0,
+        host: '127.0.0.1',
+        demo: true,
+        redis: redis.url,
+        demoData: mkdtempSync(join(tmpdir(), 'herald-demo-')),
+      }),
+      { logger: silentLogger() },
+    );
+    const watcher = createClient({ url: redis.url });
+    await watcher.connect();
+    const onRedis: string[] = [];
+    await watcher.subscribe('events', (raw) => onRedis.push(raw));
+    try {
+      await waitFor(() => herald.broker.status().ready, { what: 'Redis' });
+      const alice = new Browser(herald, 'site1.localhost');
+      await alice.login('alice@example.com');
+      const socket = await alice.socket();
+      const msg = nextEvent<[{ message: string }]>(socket, 'msgprint');
+      await alice.call('POST', '/api/method/demo.msgprint', { message: 'Through Redis' });
+      assert.equal((await msg)[0].message, 'Through Redis');
+      assert.ok(
+        onRedis.some((raw) => raw.includes('Through Redis')),
+        'it was published on the events channel',
+      );
+      socket.disconnect();
+    } finally {
+      await watcher.quit();
+      await herald.close();
+      await redis.stop();
+    }
   });
 });

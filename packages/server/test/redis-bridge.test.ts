@@ -109,7 +109,13 @@ describe('the Redis bridge', () => {
   test('a message written the way Python writes it (indent 1, escaped non-ASCII) arrives equal', async () => {
     const admin = await stack.connect({ site: SITE1, sid: 'sid-admin' });
     const r = recorder(admin);
-    const original = { title: 'Grüße — 東京', rows: [1, 2.5, null, true], nested: { emoji: '🎉' } };
+    const original = {
+      title: 'Grüße — 東京',
+      rows: [1, 2.5, null, true],
+      nested: { emoji: '🎉' },
+      // Frappe may send large messages: 512 KiB of rows.
+      bulk: Array.from({ length: 2600 }, (_, i) => ({ i, text: `ligne ${i} ${'é'.repeat(180)}` })),
+    };
     const pythonStyle = JSON.stringify(
       { event: 'data', message: original, room: 'user:Administrator', namespace: SITE1 },
       null,
