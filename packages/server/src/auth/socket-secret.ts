@@ -17,8 +17,23 @@ export class RedisSocketSecret implements SocketSecret {
     this.#client = client;
   }
 
+  /** Resolves when the client is ready, or after `ms` (the command then fails with the reason). */
+  #ready(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#client.on('ready', done);
+    });
+  }
+
   async get(): Promise<string | undefined> {
     try {
+      // Just after start (or during a reconnect) Redis may be a moment away: wait a little.
+      if (!this.#client.isReady && this.#client.isOpen) await this.#ready(1000);
       return (await this.#client.get(SOCKET_SECRET_KEY)) ?? undefined;
     } catch (error) {
       throw new HeraldError(

@@ -1,0 +1,68 @@
+// Starting the servers under test as child processes, and reading their CPU and memory.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TICK_SECONDS = 0.01; // Linux clock ticks (USER_HZ = 100)
+
+/** A running child process that printed a line matching `ready`. */
+export interface Child {
+  proc: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node <args>` (TypeScript through tsx) and waits for `ready` in its output. */
+export function start(args: string[], ready: RegExp, port: number): Promise<Child> {
+  const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HERALD_LOG_LEVEL: 'info', HERALD_LOG_FORMAT: 'json' },
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`not ready after 30 s: ${args.join(' ')}\n${output}`)),
+      30_000,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({
+          proc,
+          port: match[1] ? Number(match[1]) : port,
+          stop: () =>
+            new Promise((done) => {
+              if (proc.exitCode !== null) return done();
+              proc.once('exit', () => done());
+              proc.kill('SIGKILL');
+            }),
+        });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.once('exit', (code) =>
+      reject(new Error(`exited with ${code}: ${args.join(' ')}\n${output}`)),
+    );
+  });
+}
+
+/** CPU seconds (user + system) a process used so far. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_SECONDS;
+}
+
+/** Resident memory of a process, in bytes. */
+export function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0) * 1024;
+}
+
+export const HERALD_CLI = 'packages/server/src/cli.ts';
+export const BASELINE = 'bench/baseline/server.ts';
+export const STUB = 'bench/backend-stub.ts';
