@@ -8,7 +8,7 @@ import {
   hostnameOf,
   resolveSite,
 } from '@herald/protocol';
-import { loadVectors } from './vectors.js';
+import { loadVectors } from '@herald/testkit';
 
 type Headers = Record<string, string>;
 interface ConnectVectors {

@@ -8,7 +8,7 @@ import {
   resolveProgress,
   resolvePublish,
 } from '@herald/protocol';
-import { loadVectors } from './vectors.js';
+import { publishArgsOf as argsOf, loadVectors, parseHelperCall } from '@herald/testkit';
 
 interface Context {
   site: string;
@@ -37,18 +37,6 @@ const contextOf = (c: Context): PublishContext => ({
   site: c.site,
   sessionUser: c.session_user,
   jobTaskId: c.job_task_id,
-});
-
-/** The vectors spell arguments the Python way. */
-const argsOf = (call: Record<string, unknown>): PublishArgs => ({
-  event: call.event as string | undefined,
-  message: call.message,
-  room: call.room as string | undefined,
-  user: call.user as string | undefined,
-  doctype: call.doctype as string | undefined,
-  docname: call.docname as string | number | undefined,
-  taskId: call.task_id as string | undefined,
-  afterCommit: call.after_commit as boolean | undefined,
 });
 
 describe('publish_realtime rules', () => {
@@ -85,18 +73,6 @@ describe('publish_progress rules', () => {
     });
   }
 });
-
-/** Reads a helper call as the vectors write it: `name('a', 'b', {'k': 1})`. */
-function parseHelperCall(text: string): { name: string; args: unknown[] } {
-  const match = /^(\w+)\((.*)\)$/s.exec(text.trim());
-  assert.ok(match, `cannot read helper call ${text}`);
-  const json = `[${match[2]!
-    .replace(/'/g, '"')
-    .replace(/\bNone\b/g, 'null')
-    .replace(/\bTrue\b/g, 'true')
-    .replace(/\bFalse\b/g, 'false')}]`;
-  return { name: match[1]!, args: JSON.parse(json) as unknown[] };
-}
 
 const helperByPythonName: Record<string, (...args: never[]) => PublishArgs> = {
   publish_to_user: publishHelpers.toUser,

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createPublisher, type Publisher } from '@herald/publisher';
-import { startRedis, type TestRedis } from '@herald/testkit';
-import { loadVectors } from '../../protocol/test/vectors.js';
-import { argsOf, parseHelperCall, subscribeEvents } from './helpers.js';
+import {
+  publishArgsOf as argsOf,
+  loadVectors,
+  parseHelperCall,
+  startRedis,
+  type TestRedis,
+} from '@herald/testkit';
+import { subscribeEvents } from './helpers.js';
 
 interface Case {
   name: string;

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { freePort, startRedis, type TestRedis, waitFor } from '@herald/testkit';
+import { freePort, loadVectors, startRedis, type TestRedis, waitFor } from '@herald/testkit';
 import { createClient } from 'redis';
-import { loadVectors } from '../../protocol/test/vectors.js';
 import { SITE1, SITE2 } from './helpers/fixtures.js';
 import { type Stack, startStack } from './helpers/stack.js';
 
