@@ -15,9 +15,9 @@ const mode = process.argv.includes('--smoke')
     ? 'full'
     : 'quick';
 const SIZES = {
-  smoke: { sockets: 20, fanout: 20, burst: 10, churn: 40 },
-  quick: { sockets: 1000, fanout: 1000, burst: 100, churn: 2000 },
-  full: { sockets: 2000, fanout: 1000, burst: 100, churn: 10000 },
+  smoke: { sockets: 20, fanout: 20, burst: 10, churn: 40, presence: 20 },
+  quick: { sockets: 1000, fanout: 1000, burst: 100, churn: 2000, presence: 1000 },
+  full: { sockets: 2000, fanout: 1000, burst: 100, churn: 10000, presence: 10000 },
 }[mode];
 const SITE = 'bench.local';
 type Target = 'herald' | 'baseline';
@@ -189,7 +189,7 @@ record('subscribe storm', 'backend calls', subscribes.herald.calls, subscribes.b
 // 4: presence churn: doc_open / doc_close among many connected sockets.
 const churn = await both((target) =>
   withServer(target, async (port, _srv, backend) => {
-    const sockets = await connectAll(port, users(SIZES.sockets));
+    const sockets = await connectAll(port, users(SIZES.presence));
     const ops = Array.from({ length: SIZES.churn }, (_, i) => ({
       s: sockets[i % sockets.length]!,
       doc: `D-${i % 50}`,
@@ -304,7 +304,7 @@ const idle = await both((target) =>
     await new Promise((r) => setTimeout(r, 1000));
     const rssBefore = rssBytes(srv.proc.pid!);
     const heapBefore = await heapUsed(target, port);
-    const sockets = await connectAll(port, users(SIZES.sockets));
+    const sockets = await connectAll(port, users(SIZES.presence));
     await new Promise((r) => setTimeout(r, 1500));
     const perSocket = (rssBytes(srv.proc.pid!) - rssBefore) / sockets.length;
     const heapPerSocket = ((await heapUsed(target, port)) - heapBefore) / sockets.length;
