@@ -87,6 +87,37 @@ describe('the demo site in a real browser', () => {
     await bob.context().close();
   });
 
+  test('the list refetches at most once a second, whatever the list_update rate', async () => {
+    const bob = await userPage('bob@example.com');
+    const refreshes = async () =>
+      Number(((await bob.textContent('#refreshes')) ?? '0').split(' ')[0]);
+    await bob.waitForSelector('tr[data-name="TD-0001"]');
+    const before = await refreshes();
+    const started = Date.now();
+    for (let i = 0; i < 40; i += 1) {
+      await herald.publish({
+        event: 'list_update',
+        message: { doctype: 'ToDo', name: `TD-X${i}` },
+        room: 'doctype:ToDo',
+        namespace: 'site1.localhost',
+      });
+    }
+    await bob.waitForFunction(
+      (count) => Number(document.querySelector('#refreshes')?.textContent?.split(' ')[0]) > count,
+      before,
+      { timeout: 10_000 },
+    );
+    // 40 events in well under a second: at most one refetch per started second, plus the trailing one.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const seconds = (Date.now() - started) / 1000;
+    const done = (await refreshes()) - before;
+    assert.ok(
+      done >= 1 && done <= Math.ceil(seconds) + 1,
+      `${done} refetches for 40 list_update events in ${seconds.toFixed(1)} s`,
+    );
+    await bob.context().close();
+  });
+
   test('alice edits the ToDo bob has open: his form changes; each sees the other; alice leaves', async () => {
     const alice = await userPage('alice@example.com');
     const bob = await userPage('bob@example.com');
