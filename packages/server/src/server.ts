@@ -236,7 +236,16 @@ export async function startHerald(
   if (demo) routes.push(demo.route);
   if (!config.adminToken) logger.info('no --admin-token given: the admin API (/admin/...) is off');
   await broker.start((raw) => router.route(raw, broker.kind));
-  await listen(http, config);
+  try {
+    await listen(http, config);
+  } catch (error) {
+    // Nothing may keep running when the server cannot start (an embedder would leak it).
+    sweeper.stop();
+    loader.close();
+    io.close();
+    await broker.close();
+    throw error;
+  }
   const address = http.address();
   const port = typeof address === 'object' && address ? (address as AddressInfo).port : undefined;
   const url = port !== undefined ? `http://127.0.0.1:${port}` : String(config.uds);

@@ -117,9 +117,8 @@ export const SETTINGS: Setting[] = [
     key: 'socketSecret',
     flag: '--socket-secret <secret>',
     env: ['HERALD_SOCKET_SECRET'],
-    description:
-      'X-Frappe-Socket-Secret to send without Redis (with Redis it is read from socketio_auth_secret)',
-    defaultText: 'empty',
+    description: 'X-Frappe-Socket-Secret to send on the backchannel; when given it wins over Redis',
+    defaultText: 'with Redis: its key socketio_auth_secret, read at each connect; without: empty',
   },
   {
     key: 'bench',
