@@ -8,6 +8,7 @@ import type { HeraldSocket } from '../session.js';
 import type { Forwarder } from './forward.js';
 import type { HandlerRegistry } from './registry.js';
 import { handlerSocket } from './socket-api.js';
+import type { HandlerSocket } from './types.js';
 
 /** What happened to handled events since start, by `app:event`. */
 export interface HandlerStats {
@@ -35,7 +36,8 @@ export function attachAppHandlers(
   },
 ): void {
   const { registry, forwarder, stats, logger } = deps;
-  const api = handlerSocket(socket, deps.backchannel);
+  // Built on the first app event: most sockets never send one, and it holds a dozen closures.
+  let api: HandlerSocket | undefined;
   socket.onAny((event: string, ...raw: unknown[]) => {
     const forwarded = forwarder?.handles(event) ?? false;
     const installed = registry
@@ -88,6 +90,7 @@ export function attachAppHandlers(
           bump(stats.calls, key);
           const labels = { app: registration.app, event: deps.metrics?.eventLabel(event) ?? event };
           try {
+            api ??= handlerSocket(socket, deps.backchannel);
             const result = await registration.handler(api, ...input);
             deps.metrics?.handlerCalls.inc({ ...labels, outcome: 'ok' });
             if (result !== undefined) reply = result;
