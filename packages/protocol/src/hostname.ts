@@ -7,13 +7,7 @@
  */
 export function hostnameOf(value: string | undefined | null): string | undefined {
   if (value === undefined || value === null) return undefined;
-  let rest = value.trim();
-  const schemeEnd = rest.indexOf('://');
-  if (schemeEnd >= 0) rest = rest.slice(schemeEnd + 3);
-  const authorityEnd = rest.search(/[/?#]/);
-  if (authorityEnd >= 0) rest = rest.slice(0, authorityEnd);
-  const at = rest.lastIndexOf('@');
-  if (at >= 0) rest = rest.slice(at + 1);
+  let rest = hostAndPortOf(value.trim());
   if (rest.startsWith('[')) {
     const close = rest.indexOf(']');
     rest = close >= 0 ? rest.slice(0, close + 1) : rest;
@@ -26,15 +20,19 @@ export function hostnameOf(value: string | undefined | null): string | undefined
 
 /** Whether an authority (after any scheme) names a port of its own. */
 export function hasExplicitPort(value: string): boolean {
+  const rest = hostAndPortOf(value);
+  return rest.startsWith('[') ? /\]:\d+$/.test(rest) : /:\d*$/.test(rest);
+}
+
+/** `host[:port]` of a URL or authority: without scheme, userinfo, path, query or fragment. */
+function hostAndPortOf(value: string): string {
   let rest = value;
   const schemeEnd = rest.indexOf('://');
   if (schemeEnd >= 0) rest = rest.slice(schemeEnd + 3);
   const authorityEnd = rest.search(/[/?#]/);
   if (authorityEnd >= 0) rest = rest.slice(0, authorityEnd);
   const at = rest.lastIndexOf('@');
-  if (at >= 0) rest = rest.slice(at + 1);
-  if (rest.startsWith('[')) return /\]:\d+$/.test(rest);
-  return /:\d*$/.test(rest);
+  return at >= 0 ? rest.slice(at + 1) : rest;
 }
 
 /** Host names compare without regard to case. */

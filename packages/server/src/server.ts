@@ -29,7 +29,7 @@ import { loadApiKeys } from './http/api-keys.js';
 import { healthRoute } from './http/health.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { publishRoute } from './http/publish-route.js';
-import { type Logger, silentLogger } from './logger.js';
+import { type Logger, lazyChild, silentLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { NamespaceSweeper } from './namespaces.js';
 import { redactUrl } from './redis/client.js';
@@ -201,8 +201,11 @@ export async function startHerald(
     }),
   );
   sites.on('connection', (socket) => {
-    const { site, user } = socket.data;
-    const log = logger.child({ site, user, socket: socket.id });
+    const log = lazyChild(logger, () => ({
+      site: socket.data.site,
+      user: socket.data.user,
+      socket: socket.id,
+    }));
     tolerateDuplicateConnects(socket);
     registerCoreHandlers(socket, {
       backchannel,
@@ -221,15 +224,17 @@ export async function startHerald(
       logger: log,
       metrics,
     });
-    log.debug(
-      {
-        userType: socket.data.userType,
-        transport: socket.conn.transport.name,
-        recovered: socket.recovered,
-      },
-      socket.recovered ? 'socket recovered' : 'socket connected',
-    );
-    socket.on('disconnect', (reason) => log.debug({ reason }, 'socket disconnected'));
+    if (logger.isLevelEnabled('debug')) {
+      log.debug(
+        {
+          userType: socket.data.userType,
+          transport: socket.conn.transport.name,
+          recovered: socket.recovered,
+        },
+        socket.recovered ? 'socket recovered' : 'socket connected',
+      );
+      socket.on('disconnect', (reason) => log.debug({ reason }, 'socket disconnected'));
+    }
   });
 
   const demo = config.demo ? await mountDemo(config, broker, logger) : undefined;
