@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const HEAP_PROBE = './bench/heap-probe.ts';
 const TICK_SECONDS = 0.01; // Linux clock ticks (USER_HZ = 100)
 
 /** A running child process that printed a line matching `ready`. */
@@ -15,11 +16,15 @@ export interface Child {
 
 /** Spawns `node <args>` (TypeScript through tsx) and waits for `ready` in its output. */
 export function start(args: string[], ready: RegExp, port: number): Promise<Child> {
-  const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HERALD_LOG_LEVEL: 'info', HERALD_LOG_FORMAT: 'json' },
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=source', '--expose-gc', '--import', 'tsx', '--import', HEAP_PROBE, ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, HERALD_LOG_LEVEL: 'info', HERALD_LOG_FORMAT: 'json' },
+    },
+  );
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -48,6 +53,21 @@ export function start(args: string[], ready: RegExp, port: number): Promise<Chil
     proc.once('exit', (code) =>
       reject(new Error(`exited with ${code}: ${args.join(' ')}\n${output}`)),
     );
+  });
+}
+
+/** Heap in use by a child after a full garbage collection (see heap-probe.ts). */
+export function liveHeapBytes(child: Child): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('no heap answer from the server in 10 s')),
+      10_000,
+    );
+    child.proc.once('message', (answer) => {
+      clearTimeout(timer);
+      resolve((answer as { heapUsed: number }).heapUsed);
+    });
+    child.proc.send('heap');
   });
 }
 

@@ -19,21 +19,3 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>): Lo
 export const silentLogger = (): Logger => pino({ level: 'silent' });
 
 export type { Logger };
-
-/**
- * A child logger created only when something is logged through it: per-socket loggers are built
- * at every connect, yet most sockets never log a line.
- */
-export function lazyChild(parent: Logger, bindings: () => Record<string, unknown>): Logger {
-  let child: Logger | undefined;
-  return new Proxy(parent, {
-    get(target, property) {
-      // Level checks need no child: answer them from the parent, which has the same level.
-      if (property === 'isLevelEnabled' || property === 'level')
-        return Reflect.get(target, property);
-      child ??= target.child(bindings());
-      const value = Reflect.get(child, property);
-      return typeof value === 'function' ? value.bind(child) : value;
-    },
-  });
-}

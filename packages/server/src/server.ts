@@ -19,7 +19,7 @@ import { EventRouter } from './bridge/router.js';
 import type { Config } from './config/schema.js';
 import { mountDemo, prepareDemoConfig } from './demo.js';
 import { HeraldError } from './errors.js';
-import { attachAppHandlers, type HandlerStats } from './handlers/dispatch.js';
+import { appEventListener, type HandlerStats } from './handlers/dispatch.js';
 import { Forwarder } from './handlers/forward.js';
 import { findHandlerSources, HandlerLoader } from './handlers/loader.js';
 import { HandlerRegistry } from './handlers/registry.js';
@@ -29,11 +29,12 @@ import { loadApiKeys } from './http/api-keys.js';
 import { healthRoute } from './http/health.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { publishRoute } from './http/publish-route.js';
-import { type Logger, lazyChild, silentLogger } from './logger.js';
+import { type Logger, silentLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { NamespaceSweeper } from './namespaces.js';
 import { redactUrl } from './redis/client.js';
-import { registerCoreHandlers } from './rooms/core-handlers.js';
+import { releaseRequests } from './release-request.js';
+import { CoreHandlers } from './rooms/core-handlers.js';
 import { tolerateDuplicateConnects } from './rooms/duplicate-connect.js';
 import { LegacyHandlers } from './rooms/legacy-handlers.js';
 import type { HeraldIo } from './session.js';
@@ -103,6 +104,7 @@ export async function startHerald(
   });
 
   if (config.writeCoalescing) enableWriteCoalescing(io as unknown as Server);
+  releaseRequests(io as unknown as Server);
 
   let broker: Broker;
   let secret: SocketSecret;
@@ -200,31 +202,35 @@ export async function startHerald(
       metrics,
     }),
   );
+  // Listeners shared by every socket: an idle socket costs its rooms and session, no closures.
+  const core = new CoreHandlers({
+    backchannel,
+    broker,
+    developerMode: config.developerMode,
+    logger,
+    version: VERSION,
+    recoveryWindowMs: config.recoveryWindowMs,
+  });
+  const onAppEvent = appEventListener({
+    registry,
+    forwarder,
+    backchannel,
+    stats: handlerStats,
+    logger,
+    metrics,
+  });
+  const debug = logger.isLevelEnabled('debug');
   sites.on('connection', (socket) => {
-    const log = lazyChild(logger, () => ({
-      site: socket.data.site,
-      user: socket.data.user,
-      socket: socket.id,
-    }));
     tolerateDuplicateConnects(socket);
-    registerCoreHandlers(socket, {
-      backchannel,
-      broker,
-      developerMode: config.developerMode,
-      logger: log,
-      version: VERSION,
-      recoveryWindowMs: config.recoveryWindowMs,
-    });
+    core.attach(socket);
     legacy?.attach(socket, backchannel);
-    attachAppHandlers(socket, {
-      registry,
-      forwarder,
-      backchannel,
-      stats: handlerStats,
-      logger: log,
-      metrics,
-    });
-    if (logger.isLevelEnabled('debug')) {
+    socket.onAny(onAppEvent);
+    if (debug) {
+      const log = logger.child({
+        site: socket.data.site,
+        user: socket.data.user,
+        socket: socket.id,
+      });
       log.debug(
         {
           userType: socket.data.userType,

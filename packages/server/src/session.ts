@@ -11,10 +11,12 @@ export interface SocketSession {
   credentials: Credentials;
   /** Where this socket's backchannel calls go. */
   backchannel: BackchannelTarget;
-  /** Documents open on this socket (doc_open), keyed by room name. */
-  openDocs: Map<string, { doctype: string; docname: string }>;
-  /** Per-socket state of custom handlers, cleared on disconnect. */
-  state: Map<string, unknown>;
+  /** Documents open on this socket (doc_open), keyed by room name; created at the first. */
+  openDocs?: Map<string, { doctype: string; docname: string }> | undefined;
+  /** Per-socket state of custom handlers, cleared on disconnect; created at the first value. */
+  state?: Map<string, unknown> | undefined;
+  /** The socket's room changes still running, in order (none when idle). */
+  pending?: Promise<void> | undefined;
 }
 
 // Event maps stay open: the Frappe protocol lets apps define their own events.

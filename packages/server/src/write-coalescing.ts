@@ -4,44 +4,55 @@ import type { Server } from 'socket.io';
 interface WsTransport {
   name: string;
   send(packets: unknown[]): void;
-  socket?: { _socket?: { cork(): void; uncork(): void; destroyed?: boolean } };
+  socket?: { _socket?: RawSocket };
+  [CORKED]?: boolean;
+}
+interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  destroyed?: boolean;
 }
 interface EngineSocket {
   transport: WsTransport;
   on(event: 'upgrade', fn: (transport: WsTransport) => void): void;
 }
 
-const patched = new WeakSet<object>();
+const CORKED = Symbol('herald.corked');
+
+const uncork = (raw: RawSocket, transport: WsTransport) => {
+  transport[CORKED] = false;
+  if (!raw.destroyed) raw.uncork();
+};
 
 /**
- * Coalesces each websocket's writes within one event-loop turn: the TCP socket is corked at the
- * first frame of a turn and uncorked when the turn ends, so a burst of events to a socket becomes
- * one write instead of one per frame. The frames and their order are unchanged.
+ * The websocket transport's `send`, corking its TCP socket at the first frame of an event-loop
+ * turn and uncorking it when the turn ends. One function for every connection: a connection
+ * costs a flag, not closures.
+ */
+function coalescedSend(this: WsTransport, packets: unknown[]): void {
+  const raw = this.socket?._socket;
+  if (raw && !this[CORKED]) {
+    this[CORKED] = true;
+    raw.cork();
+    setImmediate(uncork, raw, this);
+  }
+  (Object.getPrototypeOf(this) as WsTransport).send.call(this, packets);
+}
+
+/**
+ * Coalesces each websocket's writes within one event-loop turn: a burst of events to a socket
+ * becomes one write instead of one per frame. The frames and their order are unchanged.
  */
 function coalesce(transport: WsTransport): void {
-  if (transport.name !== 'websocket' || patched.has(transport)) return;
-  const raw = transport.socket?._socket;
-  if (!raw || typeof raw.cork !== 'function') return;
-  patched.add(transport);
-  const send = transport.send.bind(transport);
-  let corked = false;
-  transport.send = (packets) => {
-    if (!corked) {
-      corked = true;
-      raw.cork();
-      setImmediate(() => {
-        corked = false;
-        if (!raw.destroyed) raw.uncork();
-      });
-    }
-    send(packets);
-  };
+  if (transport.name !== 'websocket' || transport.send === coalescedSend) return;
+  if (typeof transport.socket?._socket?.cork !== 'function') return;
+  transport.send = coalescedSend;
 }
 
 /** Applies write coalescing to every websocket connection of a server, upgraded ones included. */
 export function enableWriteCoalescing(io: Server): void {
   io.engine.on('connection', (socket: EngineSocket) => {
     coalesce(socket.transport);
-    socket.on('upgrade', (transport) => coalesce(transport));
+    socket.on('upgrade', coalesce);
   });
 }

@@ -116,8 +116,6 @@ export function authenticate(deps: {
           ...identity,
           credentials: check.credentials,
           backchannel: target,
-          openDocs: new Map(),
-          state: new Map(),
         };
         deps.metrics?.connects.inc({ outcome: 'accepted', reason: '' });
         next();

@@ -3,6 +3,7 @@ import type { Backchannel } from '../auth/backchannel.js';
 import { HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { isCoreEvent } from '../rooms/core-handlers.js';
 import { answer, failure, splitAck } from '../rooms/reply.js';
 import type { HeraldSocket } from '../session.js';
 import type { Forwarder } from './forward.js';
@@ -24,37 +25,44 @@ const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(ke
  * apps installed on the socket's site, and only for signed-in users unless `allowGuest`. A failing
  * handler is logged and counted, and answers the client with a coded error; nothing else is affected.
  */
-export function attachAppHandlers(
-  socket: HeraldSocket,
-  deps: {
-    registry: HandlerRegistry;
-    forwarder: Forwarder | undefined;
-    backchannel: Backchannel;
-    stats: HandlerStats;
-    logger: Logger;
-    metrics?: Metrics;
-  },
-): void {
-  const { registry, forwarder, stats, logger } = deps;
-  // Built on the first app event: most sockets never send one, and it holds a dozen closures.
-  let api: HandlerSocket | undefined;
-  socket.onAny((event: string, ...raw: unknown[]) => {
+export function appEventListener(deps: {
+  registry: HandlerRegistry;
+  forwarder: Forwarder | undefined;
+  backchannel: Backchannel;
+  stats: HandlerStats;
+  logger: Logger;
+  metrics?: Metrics;
+}): (this: HeraldSocket, event: string, ...raw: unknown[]) => void {
+  const { registry, forwarder, stats } = deps;
+  // Built on a socket's first app event: most sockets never send one, and it holds a dozen closures.
+  const apis = new WeakMap<HeraldSocket, HandlerSocket>();
+  const apiOf = (socket: HeraldSocket) => {
+    let api = apis.get(socket);
+    if (!api) {
+      api = handlerSocket(socket, deps.backchannel);
+      apis.set(socket, api);
+    }
+    return api;
+  };
+  // One listener for every socket of the server (Socket.IO calls it with the socket as `this`).
+  return function (event, ...raw) {
+    if (isCoreEvent(event)) return;
     const forwarded = forwarder?.handles(event) ?? false;
     const installed = registry
       .handlersOf(event)
-      .filter((r) => socket.data.installedApps.includes(r.app));
+      .filter((r) => this.data.installedApps.includes(r.app));
     const { args, ack } = splitAck(raw);
     if (installed.length === 0 && !forwarded) {
       // Core and legacy handlers answer for themselves; a request nobody handles is answered here.
-      if (ack && socket.listeners(event).length === 0) {
+      if (ack && this.listeners(event).length === 0) {
         answer(
-          socket,
+          this,
           event,
           ack,
           failure(
             new HeraldError(
               'HERALD_UNKNOWN_EVENT',
-              `no handler for "${event}" on site ${socket.data.site}`,
+              `no handler for "${event}" on site ${this.data.site}`,
             ),
           ),
         );
@@ -66,7 +74,7 @@ export function attachAppHandlers(
       try {
         for (const registration of installed) {
           const key = `${registration.app}:${event}`;
-          if (socket.data.user === GUEST && !registration.options.allowGuest) {
+          if (this.data.user === GUEST && !registration.options.allowGuest) {
             throw new HeraldError(
               'HERALD_GUEST_NOT_ALLOWED',
               `${event}: sign in first (the handler of app ${registration.app} is not for Guest)`,
@@ -90,15 +98,21 @@ export function attachAppHandlers(
           bump(stats.calls, key);
           const labels = { app: registration.app, event: deps.metrics?.eventLabel(event) ?? event };
           try {
-            api ??= handlerSocket(socket, deps.backchannel);
-            const result = await registration.handler(api, ...input);
+            const result = await registration.handler(apiOf(this), ...input);
             deps.metrics?.handlerCalls.inc({ ...labels, outcome: 'ok' });
             if (result !== undefined) reply = result;
           } catch (error) {
             bump(stats.failures, key);
             deps.metrics?.handlerCalls.inc({ ...labels, outcome: 'failed' });
-            logger.error(
-              { err: error, app: registration.app, event },
+            deps.logger.error(
+              {
+                err: error,
+                app: registration.app,
+                event,
+                site: this.data.site,
+                user: this.data.user,
+                socket: this.id,
+              },
               `handler of app ${registration.app} for "${event}" failed`,
             );
             throw new HeraldError(
@@ -108,13 +122,13 @@ export function attachAppHandlers(
           }
         }
         if (forwarded && forwarder) {
-          const forwardedReply = await forwarder.forward(socket, event, args);
+          const forwardedReply = await forwarder.forward(this, event, args);
           if (forwardedReply !== undefined) reply = forwardedReply;
         }
         if (ack) ack(reply === undefined ? { ok: true } : reply);
       } catch (error) {
-        answer(socket, event, ack, failure(error));
+        answer(this, event, ack, failure(error));
       }
     })();
-  });
+  };
 }

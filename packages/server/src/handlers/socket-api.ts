@@ -22,8 +22,9 @@ export function handlerSocket(socket: HeraldSocket, backchannel: Backchannel): H
       else socket.nsp.to(room).emit(event, data);
     },
     get: <T>(key: string, fallback?: T) =>
-      session.state.has(key) ? (session.state.get(key) as T) : fallback,
+      session.state?.has(key) ? (session.state.get(key) as T) : fallback,
     set: (key, value) => {
+      session.state ??= new Map();
       session.state.set(key, value);
     },
     participants: (room) => {

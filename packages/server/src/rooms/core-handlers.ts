@@ -47,6 +47,11 @@ export const CORE_EVENTS = [
   'open_in_editor',
   'herald_whoami',
 ] as const;
+type CoreEvent = (typeof CORE_EVENTS)[number];
+const CORE_EVENT_SET: ReadonlySet<string> = new Set(CORE_EVENTS);
+
+/** Whether `event` is one of the core events (answered by Herald itself). */
+export const isCoreEvent = (event: string): boolean => CORE_EVENT_SET.has(event);
 
 /** Asks the web server for read permission; a denial or a failed check throws a coded error. */
 async function requirePermission(
@@ -74,101 +79,75 @@ async function requirePermission(
   }
 }
 
-/**
- * Joins the automatic rooms and registers the client events of section 5 on an authenticated
- * socket. Room changes of one socket run one after another, in the order the client sent them,
- * so a doc_close can never overtake the doc_open before it.
- */
-export function registerCoreHandlers(socket: HeraldSocket, deps: CoreDeps): void {
-  const { backchannel } = deps;
-  const session = socket.data;
-  const log = deps.logger;
-  socket.join(autoRooms(session.user, session.userType));
+/** A core request handler: its return value (an object) is merged into the `ok` answer. */
+type CoreHandler = (socket: HeraldSocket, args: unknown[], deps: CoreDeps) => unknown;
 
-  let queue: Promise<void> = Promise.resolve();
-  /** Registers a request handler: arguments checked, run in order, answered through ack or herald_error. */
-  const handle = (event: string, run: (args: unknown[]) => unknown) => {
-    socket.on(event, (...raw: unknown[]) => {
-      const { args, ack } = splitAck(raw);
-      queue = queue.then(() => settle(event, ack, () => run(args)));
-    });
-  };
-  const settle = async (event: string, ack: Ack | undefined, run: () => unknown) => {
-    try {
-      const extra = await run();
-      const fields = typeof extra === 'object' && extra !== null ? (extra as Reply) : {};
-      answer(socket, event, ack, { ...fields, ok: true });
-    } catch (error) {
-      const reply = failure(error);
-      if (!reply.ok && reply.error.code === 'HERALD_INTERNAL')
-        log.error({ err: error, event }, 'handler failed');
-      else log.debug({ event, error: reply.ok ? undefined : reply.error }, 'request refused');
-      answer(socket, event, ack, reply);
-    }
-  };
-  /** Joins only while connected: a socket that left during the permission check keeps no room. */
-  const join = (room: string) => {
-    if (socket.connected) socket.join(room);
-  };
+/** Joins only while connected: a socket that left during the permission check keeps no room. */
+const join = (socket: HeraldSocket, room: string) => {
+  if (socket.connected) socket.join(room);
+};
 
-  socket.on('ping', (...raw: unknown[]) => {
-    socket.emit('pong');
-    const { ack } = splitAck(raw);
-    if (ack) answer(socket, 'ping', ack, { ok: true });
-  });
+const subscribeTask: (event: string) => CoreHandler =
+  (event) =>
+  (socket, [taskId]) =>
+    join(socket, taskRoom(nameArg(event, 'task_id', taskId)));
 
-  handle('doctype_subscribe', async ([doctype]) => {
+/** The client events of section 5, one function each, shared by every socket. */
+const HANDLERS: Record<Exclude<CoreEvent, 'ping'>, CoreHandler> = {
+  doctype_subscribe: async (socket, [doctype], deps) => {
     const dt = nameArg('doctype_subscribe', 'doctype', doctype);
-    await requirePermission(socket, backchannel, dt);
-    join(doctypeRoom(dt));
-  });
-  handle('doctype_unsubscribe', ([doctype]) => {
+    await requirePermission(socket, deps.backchannel, dt);
+    join(socket, doctypeRoom(dt));
+  },
+  doctype_unsubscribe: (socket, [doctype]) => {
     socket.leave(doctypeRoom(nameArg('doctype_unsubscribe', 'doctype', doctype)));
-  });
-  handle('doc_subscribe', async ([doctype, docname]) => {
+  },
+  doc_subscribe: async (socket, [doctype, docname], deps) => {
     const dt = nameArg('doc_subscribe', 'doctype', doctype);
     const dn = docnameArg('doc_subscribe', docname);
-    await requirePermission(socket, backchannel, dt, dn);
-    join(docRoom(dt, dn));
-  });
-  handle('doc_unsubscribe', ([doctype, docname]) => {
+    await requirePermission(socket, deps.backchannel, dt, dn);
+    join(socket, docRoom(dt, dn));
+  },
+  doc_unsubscribe: (socket, [doctype, docname]) => {
     socket.leave(
       docRoom(
         nameArg('doc_unsubscribe', 'doctype', doctype),
         docnameArg('doc_unsubscribe', docname),
       ),
     );
-  });
-  for (const event of ['task_subscribe', 'progress_subscribe']) {
-    handle(event, ([taskId]) => join(taskRoom(nameArg(event, 'task_id', taskId))));
-  }
-  handle('task_unsubscribe', ([taskId]) => {
+  },
+  task_subscribe: subscribeTask('task_subscribe'),
+  progress_subscribe: subscribeTask('progress_subscribe'),
+  task_unsubscribe: (socket, [taskId]) => {
     socket.leave(taskRoom(nameArg('task_unsubscribe', 'task_id', taskId)));
-  });
-  handle('doc_open', async ([doctype, docname]) => {
+  },
+  doc_open: async (socket, [doctype, docname], deps) => {
     const dt = nameArg('doc_open', 'doctype', doctype);
     const dn = docnameArg('doc_open', docname);
-    await requirePermission(socket, backchannel, dt, dn);
+    await requirePermission(socket, deps.backchannel, dt, dn);
     if (!socket.connected) return;
     const room = openDocRoom(dt, dn);
-    join(room);
+    socket.join(room);
+    const session = socket.data;
+    session.openDocs ??= new Map();
     session.openDocs.set(room, { doctype: dt, docname: dn });
     notifyViewers(socket.nsp, session.user, dt, dn);
-  });
-  handle('doc_close', ([doctype, docname]) => {
+  },
+  doc_close: (socket, [doctype, docname]) => {
     const dt = nameArg('doc_close', 'doctype', doctype);
     const dn = docnameArg('doc_close', docname);
     const room = openDocRoom(dt, dn);
     socket.leave(room);
     // Only this document is forgotten (upstream's filter dropped every tracked document).
-    if (session.openDocs.delete(room)) notifyViewers(socket.nsp, session.user, dt, dn);
-  });
-  handle('herald_whoami', async () => {
+    if (socket.data.openDocs?.delete(room)) notifyViewers(socket.nsp, socket.data.user, dt, dn);
+  },
+  herald_whoami: async (socket, _args, deps) => {
     // For `herald doctor`: who this socket is, where it is, and whether the backchannel answers now.
+    const session = socket.data;
     const started = Date.now();
     let backchannelCheck: Record<string, unknown>;
     try {
-      const identity = await backchannel.userInfo(session.backchannel, { fresh: true });
+      const identity = await deps.backchannel.userInfo(session.backchannel, { fresh: true });
       backchannelCheck = {
         ok: true,
         url: session.backchannel.base,
@@ -197,38 +176,101 @@ export function registerCoreHandlers(socket: HeraldSocket, deps: CoreDeps): void
       recovered: socket.recovered,
       backchannel: backchannelCheck,
     };
-  });
-  handle('open_in_editor', async ([data]) => {
+  },
+  open_in_editor: async (socket, [data], deps) => {
     if (!deps.developerMode)
       throw new HeraldError(
         'HERALD_BAD_ARGUMENT',
         'open_in_editor: only available in developer mode',
       );
-    if (session.user === GUEST)
+    if (socket.data.user === GUEST)
       throw new HeraldError('HERALD_PERMISSION_DENIED', 'open_in_editor: not for Guest');
     await deps.broker.publish(JSON.stringify(data ?? {}), 'open_in_editor');
-  });
+  },
+};
 
-  if (deps.recoveryWindowMs && !socket.recovered) {
-    // Socket.IO recovers a session only from the offset of an event the client received: a first
-    // event gives every client one, even if nothing else reaches it before it loses its connection.
-    socket.emit('herald_session', { recoveryWindowMs: deps.recoveryWindowMs });
+/** Runs one request and answers it: through its acknowledgement, or `herald_error` on failure. */
+async function settle(
+  socket: HeraldSocket,
+  event: CoreEvent,
+  args: unknown[],
+  ack: Ack | undefined,
+  deps: CoreDeps,
+): Promise<void> {
+  try {
+    const extra = await HANDLERS[event as Exclude<CoreEvent, 'ping'>](socket, args, deps);
+    const fields = typeof extra === 'object' && extra !== null ? (extra as Reply) : {};
+    answer(socket, event, ack, { ...fields, ok: true });
+  } catch (error) {
+    const reply = failure(error);
+    const where = { site: socket.data.site, user: socket.data.user, socket: socket.id, event };
+    if (!reply.ok && reply.error.code === 'HERALD_INTERNAL')
+      deps.logger.error({ ...where, err: error }, 'handler failed');
+    else
+      deps.logger.debug({ ...where, error: reply.ok ? undefined : reply.error }, 'request refused');
+    answer(socket, event, ack, reply);
   }
-  if (socket.recovered) {
-    // Back within the recovery window: its rooms were restored, open documents included.
-    for (const { doctype, docname } of session.openDocs.values())
-      notifyViewers(socket.nsp, session.user, doctype, docname);
+}
+
+/**
+ * The core client events (section 5) of every socket of a server. Nothing is built per socket but
+ * its rooms: one shared listener takes every event, so an idle socket costs no closures. Room
+ * changes of one socket run one after another, in the order the client sent them, so a doc_close
+ * can never overtake the doc_open before it.
+ */
+export class CoreHandlers {
+  readonly #deps: CoreDeps;
+  readonly #onEvent: (this: HeraldSocket, event: string, ...raw: unknown[]) => void;
+  readonly #onDisconnect: (this: HeraldSocket, reason: string) => void;
+
+  constructor(deps: CoreDeps) {
+    this.#deps = deps;
+    this.#onEvent = function (event, ...raw) {
+      if (!CORE_EVENT_SET.has(event)) return;
+      const { args, ack } = splitAck(raw);
+      if (event === 'ping') {
+        this.emit('pong');
+        if (ack) answer(this, 'ping', ack, { ok: true });
+        return;
+      }
+      const session = this.data;
+      const run = () => settle(this, event as CoreEvent, args, ack, deps);
+      const next: Promise<void> = (session.pending ?? Promise.resolve()).then(run).finally(() => {
+        // Drained: an idle socket holds no promise.
+        if (session.pending === next) session.pending = undefined;
+      });
+      session.pending = next;
+    };
+    this.#onDisconnect = function (reason) {
+      const session = this.data;
+      // Socket.IO has already removed the socket from its rooms: the viewers left are the others.
+      for (const { doctype, docname } of session.openDocs?.values() ?? []) {
+        notifyViewers(this.nsp, session.user, doctype, docname);
+      }
+      // A session that may be recovered keeps its open documents and state for its return.
+      if (!RECOVERABLE.has(reason)) {
+        session.openDocs = undefined;
+        session.state = undefined;
+      }
+    };
   }
 
-  socket.on('disconnect', (reason) => {
-    // Socket.IO has already removed the socket from its rooms: the viewers left are the others.
-    for (const { doctype, docname } of session.openDocs.values()) {
-      notifyViewers(socket.nsp, session.user, doctype, docname);
+  /** Joins the automatic rooms and takes the socket's core events from now on. */
+  attach(socket: HeraldSocket): void {
+    const session = socket.data;
+    socket.join(autoRooms(session.user, session.userType));
+    socket.onAny(this.#onEvent);
+    socket.on('disconnect', this.#onDisconnect);
+    const { recoveryWindowMs } = this.#deps;
+    if (recoveryWindowMs && !socket.recovered) {
+      // Socket.IO recovers a session only from the offset of an event the client received: a first
+      // event gives every client one, even if nothing else reaches it before it loses its connection.
+      socket.emit('herald_session', { recoveryWindowMs });
     }
-    // A session that may be recovered keeps its open documents and state for its return.
-    if (!RECOVERABLE.has(reason)) {
-      session.openDocs.clear();
-      session.state.clear();
+    if (socket.recovered) {
+      // Back within the recovery window: its rooms were restored, open documents included.
+      for (const { doctype, docname } of session.openDocs?.values() ?? [])
+        notifyViewers(socket.nsp, session.user, doctype, docname);
     }
-  });
+  }
 }

@@ -1,0 +1,16 @@
+// Preloaded into the servers under test (`--import`): on an IPC message "heap", runs a full
+// garbage collection (the process runs with --expose-gc) and answers the heap in use, so idle
+// memory compares live objects, not garbage a collection has not reached yet.
+if (process.send) {
+  process.on('message', (message) => {
+    if (message === 'snapshot') {
+      void import('node:v8').then((v8) => process.send?.({ file: v8.writeHeapSnapshot() }));
+      return;
+    }
+    if (message !== 'heap') return;
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ heapUsed: process.memoryUsage().heapUsed });
+  });
+  // The channel must not keep a server alive that would otherwise exit.
+  process.channel?.unref();
+}
