@@ -1,102 +1,164 @@
-// A light Socket.IO client for load: raw `ws` speaking Engine.IO v4 / Socket.IO v5 framing.
-import WebSocket from 'ws';
+// The load generator: worker threads, each holding a share of the benchmark sockets (wire.ts).
+// The main thread only hands out commands and gathers results; each answer says how busy its
+// thread was, so a reader can tell whether the generator, not the server, set the pace.
+import { Worker } from 'node:worker_threads';
 
-/** One benchmark socket of one user on one site. */
-export class LoadSocket {
-  ws: WebSocket | undefined;
-  connected = false;
-  received = 0;
-  #acks = new Map<number, () => void>();
-  #nextAck = 1;
-  #waiters: ((error?: Error) => void)[] = [];
-  onEvent: ((event: string, data: unknown, receivedAt: number) => void) | undefined;
+type Emit = [index: number, event: string, args: unknown[]];
+type Steps = [index: number, steps: [event: string, args: unknown[]][]];
+type Viewing = [index: number, doctype: string, docname: string, user: string];
 
-  constructor(
-    readonly port: number,
-    readonly site: string,
-    readonly sid: string,
-  ) {}
+/** What a worker can be asked to do; socket indexes are the worker's own. */
+export type Command =
+  | { cmd: 'open'; sids: string[]; concurrency: number }
+  | { cmd: 'close' }
+  | { cmd: 'emit'; items: Emit[]; ack: boolean; concurrency: number }
+  | { cmd: 'sequence'; items: Steps[]; ack: boolean; concurrency: number }
+  | { cmd: 'received' }
+  | { cmd: 'listen'; event: string }
+  | { cmd: 'viewers'; items: Viewing[]; perSecond: number }
+  | { cmd: 'latencies' }
+  | { cmd: 'mark' }
+  | { cmd: 'busy' };
 
-  /** Opens the connection and joins the site namespace; rejects on a connect error. */
-  connect(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#waiters.push((error) => (error ? reject(error) : resolve()));
-      const ws = new WebSocket(`ws://127.0.0.1:${this.port}/socket.io/?EIO=4&transport=websocket`, {
-        headers: {
-          host: `${this.site}:${this.port}`,
-          origin: `http://${this.site}:${this.port}`,
-          cookie: `sid=${this.sid}`,
-        },
-        perMessageDeflate: false,
-      });
-      this.ws = ws;
-      ws.on('message', (raw) => this.#onMessage(raw.toString()));
-      ws.on('error', (error) => this.#settle(error));
-      ws.on('close', () => {
-        this.connected = false;
-        this.#settle(new Error('closed'));
-      });
-    });
-  }
-
-  #settle(error?: Error) {
-    for (const waiter of this.#waiters.splice(0)) waiter(error);
-  }
-
-  #onMessage(text: string): void {
-    const prefix = `4`;
-    if (text === '2') return void this.ws?.send('3');
-    if (text.startsWith('0')) return void this.ws?.send(`40/${this.site},`);
-    if (!text.startsWith(prefix)) return;
-    const type = text[1];
-    const body = text.slice(2 + this.site.length + 2); // after "4x/<site>,"
-    if (type === '0') {
-      this.connected = true;
-      this.#settle();
-    } else if (type === '4') {
-      this.#settle(new Error(`connect error ${body}`));
-    } else if (type === '2') {
-      const at = performance.now();
-      this.received += 1;
-      if (this.onEvent) {
-        const args = JSON.parse(body) as [string, unknown];
-        this.onEvent(args[0], args[1], at);
-      }
-    } else if (type === '3') {
-      const id = Number.parseInt(body, 10);
-      this.#acks.get(id)?.();
-      this.#acks.delete(id);
-    }
-  }
-
-  /** Emits an event; with `ack`, resolves on the server's acknowledgement (Herald answers every request). */
-  emit(event: string, args: unknown[], ack = false): Promise<void> {
-    if (!ack) {
-      this.ws?.send(`42/${this.site},${JSON.stringify([event, ...args])}`);
-      return Promise.resolve();
-    }
-    const id = this.#nextAck++;
-    return new Promise((resolve) => {
-      this.#acks.set(id, resolve);
-      this.ws?.send(`42/${this.site},${id}${JSON.stringify([event, ...args])}`);
-    });
-  }
-
-  close(): void {
-    this.ws?.terminate();
-  }
+interface Answer {
+  id: number;
+  result?: unknown;
+  error?: string;
 }
 
-/** Runs `work` over `items` with at most `limit` at a time. */
-export async function pool<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
+const BOOT = new URL('./loadgen-boot.mjs', import.meta.url);
+const ENTRY = new URL('./loadgen-worker.ts', import.meta.url).href;
+
+/** Sockets of one site on one server, spread over `threads` worker threads (socket i on i % n). */
+export class LoadGenerator {
+  #workers: Worker[];
+  #counts: number[];
+  #nextId = 1;
+  #waiting = new Map<number, (answer: Answer) => void>();
+
+  constructor(port: number, site: string, threads: number) {
+    this.#workers = Array.from({ length: threads }, () => {
+      const worker = new Worker(BOOT, { workerData: { entry: ENTRY, port, site } });
+      worker.on('message', (answer: Answer) => {
+        this.#waiting.get(answer.id)?.(answer);
+        this.#waiting.delete(answer.id);
+      });
+      worker.on('error', (error) => {
+        for (const done of this.#waiting.values()) done({ id: 0, error: String(error) });
+        this.#waiting.clear();
+      });
+      return worker;
+    });
+    this.#counts = this.#workers.map(() => 0);
+  }
+
+  get size(): number {
+    return this.#counts.reduce((a, b) => a + b, 0);
+  }
+
+  #ask(worker: number, command: Command): Promise<unknown> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, (answer) => {
+        if (answer.error !== undefined) return reject(new Error(`load generator: ${answer.error}`));
+        resolve(answer.result);
+      });
+      this.#workers[worker]!.postMessage({ ...command, id });
+    });
+  }
+
+  /** Sends each worker its part of `items` (by the global socket index in front of each). */
+  #split<T extends [number, ...unknown[]]>(items: readonly T[]): T[][] {
+    const n = this.#workers.length;
+    const parts: T[][] = this.#workers.map(() => []);
+    for (const item of items) {
+      const [index, ...rest] = item;
+      parts[index % n]!.push([Math.floor(index / n), ...rest] as T);
+    }
+    return parts;
+  }
+
+  #all(make: (worker: number) => Command | undefined): Promise<unknown[]> {
+    return Promise.all(
+      this.#workers.map((_, w) => {
+        const command = make(w);
+        return command ? this.#ask(w, command) : undefined;
+      }),
+    );
+  }
+
+  /** Connects one socket per sid (indexes follow the sockets already open); `concurrency` in all. */
+  async open(sids: readonly string[], concurrency = 200): Promise<void> {
+    const n = this.#workers.length;
+    const parts: string[][] = this.#workers.map(() => []);
+    const base = this.size;
+    sids.forEach((sid, j) => {
+      parts[(base + j) % n]!.push(sid);
+    });
+    await this.#all((w) =>
+      parts[w]!.length
+        ? { cmd: 'open', sids: parts[w]!, concurrency: Math.ceil(concurrency / n) }
+        : undefined,
+    );
+    parts.forEach((part, w) => {
+      this.#counts[w]! += part.length;
+    });
+  }
+
+  /** Emits each item's event; with `ack`, resolves when every one is acknowledged. */
+  async emit(items: readonly Emit[], ack: boolean, concurrency = 500): Promise<void> {
+    const parts = this.#split(items);
+    const per = Math.ceil(concurrency / this.#workers.length);
+    await this.#all((w) => ({ cmd: 'emit', items: parts[w]!, ack, concurrency: per }));
+  }
+
+  /** Runs each item's events in order on its socket (each acknowledged before the next with `ack`). */
+  async sequence(items: readonly Steps[], ack: boolean, concurrency = 200): Promise<void> {
+    const parts = this.#split(items);
+    const per = Math.ceil(concurrency / this.#workers.length);
+    await this.#all((w) => ({ cmd: 'sequence', items: parts[w]!, ack, concurrency: per }));
+  }
+
+  /** Events received by all sockets so far. */
+  async received(): Promise<number> {
+    const counts = (await this.#all(() => ({ cmd: 'received' }))) as number[];
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** From now on, records the latency of every `event` (its data carries `sent`, epoch ms). */
+  async listen(event: string): Promise<void> {
+    await this.#all(() => ({ cmd: 'listen', event }));
+  }
+
+  /** Opens documents at a fixed overall rate; each latency runs until the opener is told it views. */
+  async viewers(items: readonly Viewing[], perSecond: number): Promise<void> {
+    const parts = this.#split(items);
+    const per = perSecond / this.#workers.length;
+    await this.#all((w) => ({ cmd: 'viewers', items: parts[w]!, perSecond: per }));
+  }
+
+  /** The latencies recorded since the last call, in ms. */
+  async latencies(): Promise<number[]> {
+    return ((await this.#all(() => ({ cmd: 'latencies' }))) as number[][]).flat();
+  }
+
+  /** Starts a timed window (see `busy`). */
+  async mark(): Promise<void> {
+    await this.#all(() => ({ cmd: 'mark' }));
+  }
+
+  /** The share of the window since `mark` the busiest thread spent working (1: saturated). */
+  async busy(): Promise<number> {
+    return Math.max(...((await this.#all(() => ({ cmd: 'busy' }))) as number[]));
+  }
+
+  /** Closes every socket. */
+  async close(): Promise<void> {
+    await this.#all(() => ({ cmd: 'close' }));
+    this.#counts = this.#workers.map(() => 0);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
 }

@@ -1,13 +1,22 @@
 // Herald against the upstream-style baseline, scenario by scenario, side by side in one run.
-//   node --conditions=source --import tsx bench/run.ts [--smoke | --full]
+//   node --conditions=source --import tsx bench/run.ts [--smoke | --full] [--threads N]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freePort, startRedis } from '@herald/testkit';
 import { createClient } from 'redis';
-import { LoadSocket, pool } from './loadgen.js';
+import { LoadGenerator } from './loadgen.js';
 import { type Row, renderSvg, renderTable } from './report.js';
-import { BASELINE, type Child, cpuSeconds, HERALD_CLI, rssBytes, STUB, start } from './servers.js';
+import {
+  BASELINE,
+  type Child,
+  cpuSeconds,
+  HERALD_CLI,
+  liveHeapBytes,
+  rssBytes,
+  STUB,
+  start,
+} from './servers.js';
 
 const mode = process.argv.includes('--smoke')
   ? 'smoke'
@@ -20,6 +29,13 @@ const SIZES = {
   full: { sockets: 2000, fanout: 1000, burst: 100, churn: 10000, presence: 10000 },
 }[mode];
 const SITE = 'bench.local';
+const VIEWER_RATE = 100; // doc_open per second for the viewer-event latency
+const threadsArg = process.argv.indexOf('--threads');
+// The generator's threads: one core is left to the server under test (and its backend stub).
+const THREADS =
+  threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : Math.max(1, cpus().length - 1);
+if (!Number.isInteger(THREADS) || THREADS < 1)
+  throw new Error('--threads takes a whole number of load-generator threads, at least 1');
 type Target = 'herald' | 'baseline';
 
 const redis = await startRedis();
@@ -67,33 +83,72 @@ async function server(target: Target, backendPort: number): Promise<Child> {
   return child;
 }
 
-/** A fresh backend stub and server for one scenario of one target. */
+/** A fresh backend stub, server and load generator for one scenario of one target. */
 async function withServer<T>(
   target: Target,
-  run: (port: number, srv: Child, backend: Awaited<ReturnType<typeof stub>>) => Promise<T>,
+  run: (
+    gen: LoadGenerator,
+    srv: Child,
+    backend: Awaited<ReturnType<typeof stub>>,
+    port: number,
+  ) => Promise<T>,
 ): Promise<T> {
   const backend = await stub();
   const srv = await server(target, backend.port);
+  const gen = new LoadGenerator(srv.port, SITE, THREADS);
   try {
-    return await run(srv.port, srv, backend);
+    return await run(gen, srv, backend, srv.port);
   } finally {
+    await gen.close().catch(() => undefined);
+    await gen.stop();
     await srv.stop();
     await backend.stop();
   }
 }
 
-const users = (n: number) => Array.from({ length: n }, (_, i) => `user-${Math.floor(i / 10)}`);
-const connectAll = async (port: number, sids: string[]) => {
-  const sockets = sids.map((sid) => new LoadSocket(port, SITE, sid));
-  await pool(sockets, 200, (s) => s.connect());
-  return sockets;
-};
+const userOf = (i: number) => `user-${Math.floor(i / 10)}`;
+const users = (n: number) => Array.from({ length: n }, (_, i) => userOf(i));
 const waitUntil = async (check: () => boolean | Promise<boolean>, timeoutMs = 120_000) => {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('benchmark condition not reached in time');
     await new Promise((r) => setTimeout(r, 5));
   }
+};
+/** Requests the baseline has fully handled (it answers no request, so the benchmark asks it). */
+const baselineDone = async (port: number) =>
+  ((await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as { done: number }).done;
+/**
+ * Sends requests and waits until the server has handled them all: Herald acknowledges each one;
+ * the baseline, like upstream, answers nothing, so its own count of handled requests is watched.
+ */
+async function handled(
+  target: Target,
+  port: number,
+  count: number,
+  send: (ack: boolean) => Promise<void>,
+): Promise<void> {
+  if (target === 'herald') return send(true);
+  const before = await baselineDone(port);
+  await send(false);
+  await waitUntil(async () => (await baselineDone(port)) - before >= count);
+}
+
+/** How busy the generator's busiest thread was in each scenario (1: saturated). */
+const generatorBusy: Record<string, Record<Target, number>> = {};
+/** The server's CPU share (of one core) over the same windows. */
+const serverBusy: Record<string, Record<Target, number>> = {};
+let window = { cpu: 0, at: 0 };
+const mark = async (gen: LoadGenerator, srv: Child) => {
+  await gen.mark();
+  window = { cpu: cpuSeconds(srv.proc.pid!), at: performance.now() };
+};
+const noteBusy = async (scenario: string, target: Target, gen: LoadGenerator, srv: Child) => {
+  generatorBusy[scenario] ??= { herald: 0, baseline: 0 };
+  generatorBusy[scenario][target] = await gen.busy();
+  serverBusy[scenario] ??= { herald: 0, baseline: 0 };
+  serverBusy[scenario][target] =
+    (cpuSeconds(srv.proc.pid!) - window.cpu) / ((performance.now() - window.at) / 1000);
 };
 
 const results: Row[] = [];
@@ -114,18 +169,21 @@ async function both<T>(run: (target: Target) => Promise<T>): Promise<Record<Targ
 
 // 1 and 2: connect storm, then reconnect storm.
 const storm = await both((target) =>
-  withServer(target, async (port, _srv, backend) => {
+  withServer(target, async (gen, srv, backend) => {
     const sids = users(SIZES.sockets);
+    await mark(gen, srv);
     let t = performance.now();
-    const sockets = await connectAll(port, sids);
+    await gen.open(sids);
     const connectSeconds = (performance.now() - t) / 1000;
+    await noteBusy('connect storm', target, gen, srv);
     const connectCalls = (await backend.counts()).get_user_info;
-    for (const s of sockets) s.close();
+    await gen.close();
+    await mark(gen, srv);
     t = performance.now();
-    const again = await connectAll(port, sids);
+    await gen.open(sids);
     const reconnectSeconds = (performance.now() - t) / 1000;
+    await noteBusy('reconnect storm', target, gen, srv);
     const reconnectCalls = (await backend.counts()).get_user_info - connectCalls;
-    for (const s of again) s.close();
     return { rate: sids.length / connectSeconds, connectCalls, reconnectSeconds, reconnectCalls };
   }),
 );
@@ -150,33 +208,26 @@ record(
 
 // 3: subscribe storm: 5 docs and 2 doctypes per socket.
 const subscribes = await both((target) =>
-  withServer(target, async (port, _srv, backend) => {
-    const sockets = await connectAll(port, users(SIZES.sockets));
+  withServer(target, async (gen, srv, backend, port) => {
+    await gen.open(users(SIZES.sockets));
     const before = (await backend.counts()).has_permission;
-    const requests = sockets.flatMap((s, i) => {
+    const requests = Array.from({ length: SIZES.sockets }, (_, i) => {
       const user = Math.floor(i / 10);
       return [
         ...Array.from(
           { length: 5 },
-          (_, k) => [s, 'doc_subscribe', ['ToDo', `TD-${user}-${k}`]] as const,
+          (_, k) => [i, 'doc_subscribe', ['ToDo', `TD-${user}-${k}`]] as [number, string, string[]],
         ),
-        [s, 'doctype_subscribe', ['ToDo']] as const,
-        [s, 'doctype_subscribe', ['Note']] as const,
+        [i, 'doctype_subscribe', ['ToDo']] as [number, string, string[]],
+        [i, 'doctype_subscribe', ['Note']] as [number, string, string[]],
       ];
-    });
+    }).flat();
+    await mark(gen, srv);
     const t = performance.now();
-    if (target === 'herald') {
-      await pool(requests, 500, ([s, event, args]) => s.emit(event, [...args], true));
-    } else {
-      // Upstream answers nothing: done when the backend has been asked for every one.
-      await pool(requests, 500, ([s, event, args]) => s.emit(event, [...args]));
-      await waitUntil(
-        async () => (await backend.counts()).has_permission - before >= requests.length,
-      );
-    }
+    await handled(target, port, requests.length, (ack) => gen.emit(requests, ack));
     const seconds = (performance.now() - t) / 1000;
+    await noteBusy('subscribe storm', target, gen, srv);
     const calls = (await backend.counts()).has_permission - before;
-    for (const s of sockets) s.close();
     return { rate: requests.length / seconds, calls };
   }),
 );
@@ -186,45 +237,77 @@ record('subscribe storm', 'subscribes/s', subscribes.herald.rate, subscribes.bas
 });
 record('subscribe storm', 'backend calls', subscribes.herald.calls, subscribes.baseline.calls);
 
-// 4: presence churn: doc_open / doc_close among many connected sockets.
+// 4: presence churn among many connected sockets. As in the desk, a form subscribes to its
+// document (doc_subscribe) before it reports it open; the churn is opening and closing such
+// documents: doc_open then doc_close on each socket, in order.
 const churn = await both((target) =>
-  withServer(target, async (port, _srv, backend) => {
-    const sockets = await connectAll(port, users(SIZES.presence));
+  withServer(target, async (gen, srv, _backend, port) => {
+    await gen.open(users(SIZES.presence));
     const ops = Array.from({ length: SIZES.churn }, (_, i) => ({
-      s: sockets[i % sockets.length]!,
+      index: i % SIZES.presence,
       doc: `D-${i % 50}`,
     }));
-    const before = (await backend.counts()).has_permission;
+    const subscribe = ops.map(
+      ({ index, doc }) => [index, 'doc_subscribe', ['ToDo', doc]] as [number, string, string[]],
+    );
+    await handled(target, port, subscribe.length, (ack) => gen.emit(subscribe, ack));
+    const steps = ops.map(
+      ({ index, doc }) =>
+        [
+          index,
+          [
+            ['doc_open', ['ToDo', doc]],
+            ['doc_close', ['ToDo', doc]],
+          ],
+        ] as [number, [string, string[]][]],
+    );
+    await mark(gen, srv);
     const t = performance.now();
-    if (target === 'herald') {
-      await pool(ops, 200, async ({ s, doc }) => {
-        await s.emit('doc_open', ['ToDo', doc], true);
-        await s.emit('doc_close', ['ToDo', doc], true);
-      });
-    } else {
-      await pool(ops, 200, async ({ s, doc }) => {
-        await s.emit('doc_open', ['ToDo', doc]);
-        await s.emit('doc_close', ['ToDo', doc]);
-      });
-      await waitUntil(async () => (await backend.counts()).has_permission - before >= ops.length);
-    }
+    await handled(target, port, ops.length * 2, (ack) => gen.sequence(steps, ack));
     const seconds = (performance.now() - t) / 1000;
-    for (const s of sockets) s.close();
-    return { rate: (ops.length * 2) / seconds };
+    await noteBusy('presence churn', target, gen, srv);
+    // Viewer-event latency at a fixed rate: a user opens a document another user has open, and
+    // is timed until it is told who views it (the doc_viewers event naming it).
+    const pairs = Math.min(200, Math.floor(SIZES.presence / 20));
+    const watchers = Array.from(
+      { length: pairs },
+      (_, k) => [20 * k, 'doc_open', ['Note', `V-${k}`]] as [number, string, string[]],
+    );
+    const openers = Array.from({ length: pairs }, (_, k) => 20 * k + 10);
+    const subscribeOpeners = openers.map(
+      (index, k) => [index, 'doc_subscribe', ['Note', `V-${k}`]] as [number, string, string[]],
+    );
+    await handled(target, port, pairs * 2, async (ack) => {
+      await gen.emit(watchers, ack);
+      await gen.emit(subscribeOpeners, ack);
+    });
+    await gen.latencies();
+    await gen.viewers(
+      openers.map((index, k) => [index, 'Note', `V-${k}`, userOf(index)]),
+      VIEWER_RATE,
+    );
+    const latencies = (await gen.latencies()).sort((x, y) => x - y);
+    return {
+      rate: (ops.length * 2) / seconds,
+      p50: latencies[Math.floor(latencies.length / 2)]!,
+      p99: latencies[Math.floor(latencies.length * 0.99)]!,
+    };
   }),
 );
 record('presence churn', 'operations/s', churn.herald.rate, churn.baseline.rate, {
   ratio: 20,
   better: 'higher',
 });
+record('presence churn', `viewer p50 ms at ${VIEWER_RATE}/s`, churn.herald.p50, churn.baseline.p50);
+record('presence churn', `viewer p99 ms at ${VIEWER_RATE}/s`, churn.herald.p99, churn.baseline.p99);
 
 // 5: fan-out: bursts of events published back to back to a room of many sockets.
 const fanout = await both((target) =>
-  withServer(target, async (port, srv) => {
-    const sockets = await connectAll(port, users(SIZES.fanout));
+  withServer(target, async (gen, srv) => {
+    await gen.open(users(SIZES.fanout));
+    await mark(gen, srv);
     const expected = SIZES.fanout * SIZES.burst;
-    const received = () => sockets.reduce((sum, s) => sum + s.received, 0);
-    const base = received();
+    const base = await gen.received();
     const cpu = cpuSeconds(srv.proc.pid!);
     const t = performance.now();
     for (let i = 0; i < SIZES.burst; i += 1) {
@@ -238,32 +321,31 @@ const fanout = await both((target) =>
         }),
       );
     }
-    await waitUntil(() => received() - base >= expected);
+    await waitUntil(async () => (await gen.received()) - base >= expected);
     const seconds = (performance.now() - t) / 1000;
     const cpuPerDelivery = ((cpuSeconds(srv.proc.pid!) - cpu) / expected) * 1e6;
+    await noteBusy('fan-out burst', target, gen, srv);
     // A steady trickle: publish-to-receive latency, at every socket of the room.
-    const latencies: number[] = [];
-    for (const socket of sockets) {
-      socket.onEvent = (event, data, at) => {
-        if (event === 'trickle') latencies.push(at - (data as { sent: number }).sent);
-      };
-    }
+    await gen.listen('trickle');
     const trickle = mode === 'smoke' ? 5 : 50;
     for (let i = 0; i < trickle; i += 1) {
       await publisher.publish(
         'events',
         JSON.stringify({
           event: 'trickle',
-          message: { sent: performance.now() },
+          message: { sent: performance.timeOrigin + performance.now() },
           room: 'all',
           namespace: SITE,
         }),
       );
       await new Promise((r) => setTimeout(r, 20));
     }
-    await waitUntil(() => latencies.length >= trickle * sockets.length);
+    const latencies: number[] = [];
+    await waitUntil(async () => {
+      latencies.push(...(await gen.latencies()));
+      return latencies.length >= trickle * SIZES.fanout;
+    });
     latencies.sort((a, b) => a - b);
-    for (const s of sockets) s.close();
     return {
       rate: expected / seconds,
       cpuPerDelivery,
@@ -289,29 +371,21 @@ record('steady trickle', 'p99 latency ms', fanout.herald.p99, fanout.baseline.p9
   better: 'lower',
 });
 
-// 6: idle cost per authenticated socket.
-const heapUsed = async (target: Target, port: number): Promise<number> => {
-  if (target === 'baseline')
-    return ((await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as { heapUsed: number })
-      .heapUsed;
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return Number(/^herald_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? 0);
-};
+// 6: idle cost per authenticated socket: live heap (after a full collection) and RSS.
 const idle = await both((target) =>
-  withServer(target, async (port, srv) => {
+  withServer(target, async (gen, srv) => {
     // Warm up with a few sockets, so start-up garbage is not counted against the idle ones.
-    const warm = await connectAll(port, users(20));
+    await gen.open(users(20));
     await new Promise((r) => setTimeout(r, 1000));
+    const heapBefore = await liveHeapBytes(srv);
     const rssBefore = rssBytes(srv.proc.pid!);
-    const heapBefore = await heapUsed(target, port);
-    const sockets = await connectAll(port, users(SIZES.presence));
+    await gen.open(users(SIZES.presence));
     await new Promise((r) => setTimeout(r, 1500));
-    const perSocket = (rssBytes(srv.proc.pid!) - rssBefore) / sockets.length;
-    const heapPerSocket = ((await heapUsed(target, port)) - heapBefore) / sockets.length;
+    const heapPerSocket = ((await liveHeapBytes(srv)) - heapBefore) / SIZES.presence;
+    const perSocket = (rssBytes(srv.proc.pid!) - rssBefore) / SIZES.presence;
     const cpu = cpuSeconds(srv.proc.pid!);
     await new Promise((r) => setTimeout(r, 2000));
     const idleCpu = (cpuSeconds(srv.proc.pid!) - cpu) / 2;
-    for (const s of [...warm, ...sockets]) s.close();
     return { perSocket, heapPerSocket, idleCpu };
   }),
 );
@@ -334,13 +408,19 @@ const machine = {
   mode,
 };
 console.log(renderTable(results));
+const busyLines = Object.entries(generatorBusy).map(
+  ([scenario, busy]) =>
+    `  ${scenario.padEnd(16)} generator: herald ${busy.herald.toFixed(2)}, baseline ${busy.baseline.toFixed(2)}   server: herald ${serverBusy[scenario]?.herald.toFixed(2)}, baseline ${serverBusy[scenario]?.baseline.toFixed(2)}`,
+);
+const generatorSeconds = (generatorCpu.user + generatorCpu.system) / 1e6;
 console.log(
-  `\nload generator CPU: ${((generatorCpu.user + generatorCpu.system) / 1e6).toFixed(1)} s over the run (${machine.cores} cores: ${machine.cpu})`,
+  `\nload generator: ${THREADS} worker thread${THREADS === 1 ? '' : 's'}, ${generatorSeconds.toFixed(1)} s of CPU over the run (${machine.cores} cores: ${machine.cpu}).` +
+    `\nwhile timed: busiest generator thread (share of its time spent working; 1.00 = saturated), and server CPU (share of one core):\n${busyLines.join('\n')}`,
 );
 mkdirSync(`${ROOT}bench/results`, { recursive: true });
 writeFileSync(
   `${ROOT}bench/results/latest.json`,
-  `${JSON.stringify({ machine, results, generatorCpuSeconds: (generatorCpu.user + generatorCpu.system) / 1e6 }, null, 2)}\n`,
+  `${JSON.stringify({ machine, threads: THREADS, results, generatorCpuSeconds: generatorSeconds, generatorBusy, serverBusy }, null, 2)}\n`,
 );
 writeFileSync(`${ROOT}bench/results/latest.svg`, renderSvg(results));
 console.log('wrote bench/results/latest.json and bench/results/latest.svg');

@@ -9,7 +9,7 @@ const [port, backend, redisUrl] = [Number(process.argv[2]), process.argv[3]!, pr
 const http = createServer((req, res) => {
   if (req.url === '/stats') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ heapUsed: process.memoryUsage().heapUsed }));
+    res.end(JSON.stringify({ heapUsed: process.memoryUsage().heapUsed, done }));
     return;
   }
   res.writeHead(404);
@@ -20,6 +20,9 @@ const io = new Server(http, {
   cleanupEmptyChildNamespaces: true,
 });
 const realtime = io.of(/^\/.*$/);
+
+/** Client requests fully handled (for the benchmark to know when the work is done). */
+let done = 0;
 
 type S = Socket & { user?: string; sid?: string; openDocs?: string[] };
 const frappe = (socket: S, path: string) =>
@@ -63,23 +66,32 @@ realtime.on('connection', (socket: S) => {
   socket.openDocs = [];
   socket.on('ping', () => socket.emit('pong'));
   socket.on('doctype_subscribe', (doctype: string) => {
-    can(socket, doctype).then((ok) => ok && socket.join(`doctype:${doctype}`));
+    can(socket, doctype).then((ok) => {
+      if (ok) socket.join(`doctype:${doctype}`);
+      done += 1;
+    });
   });
   socket.on('doc_subscribe', (doctype: string, docname: string) => {
-    can(socket, doctype, docname).then((ok) => ok && socket.join(`doc:${doctype}/${docname}`));
+    can(socket, doctype, docname).then((ok) => {
+      if (ok) socket.join(`doc:${doctype}/${docname}`);
+      done += 1;
+    });
   });
   socket.on('doc_open', (doctype: string, docname: string) => {
     can(socket, doctype, docname).then((ok) => {
-      if (!ok) return;
-      socket.join(`open_doc:${doctype}/${docname}`);
-      socket.openDocs!.push(`${doctype}\0${docname}`);
-      notify(socket, doctype, docname);
+      if (ok) {
+        socket.join(`open_doc:${doctype}/${docname}`);
+        socket.openDocs!.push(`${doctype}\0${docname}`);
+        notify(socket, doctype, docname);
+      }
+      done += 1;
     });
   });
   socket.on('doc_close', (doctype: string, docname: string) => {
     socket.leave(`open_doc:${doctype}/${docname}`);
     socket.openDocs = socket.openDocs!.filter((d) => d !== `${doctype}\0${docname}`);
     notify(socket, doctype, docname);
+    done += 1;
   });
   socket.on('disconnect', () => {
     for (const doc of socket.openDocs!) {

@@ -1,5 +1,6 @@
 import { type Credentials, credentialHeader } from '@herald/protocol';
 import { HeraldError } from '../errors.js';
+import { type HttpAnswer, sendHttp } from './http-client.js';
 import type { SocketSecret } from './socket-secret.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -133,39 +134,32 @@ export class Backchannel {
     const search = new URLSearchParams(query).toString();
     const url = `${target.base}${path}${search ? `?${search}` : ''}`;
     const headers = await this.headers(target);
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(url, {
+      response = await sendHttp(url, {
         method: body === undefined ? 'GET' : 'POST',
         headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        timeoutMs: this.#timeoutMs,
       });
     } catch (error) {
       throw this.#transportError(error, url);
     }
     if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel();
-      const location = response.headers.get('location');
+      const location = response.headers.location;
       const to = location ? new URL(location, url).toString() : '(no Location header)';
       throw new HeraldError(
         'HERALD_BACKEND_REDIRECT',
         `backend redirected ${url} to ${to} (HTTP ${response.status}); following it would drop the cookie and every user would become Guest. Set --backend to an address that answers directly`,
       );
     }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      throw this.#transportError(error, url);
-    }
+    const text = response.text;
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
     } catch {
       parsed = undefined;
-      if (response.ok) {
+      if (response.status >= 200 && response.status < 300) {
         throw new HeraldError(
           'HERALD_BACKEND_BAD_ANSWER',
           `backend answered ${url} with HTTP ${response.status} but not JSON`,
@@ -255,14 +249,14 @@ export class Backchannel {
   }
 
   #transportError(error: unknown, url: string): HeraldError {
-    const err = error as Error & { cause?: { code?: string; message?: string } };
+    const err = error as Error & { code?: string; cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError' || err.name === 'AbortError') {
       return new HeraldError(
         'HERALD_BACKEND_TIMEOUT',
         `backend did not answer within ${this.#timeoutMs} ms (${url})`,
       );
     }
-    const reason = err.cause?.code ?? err.cause?.message ?? err.message;
+    const reason = err.code ?? err.cause?.code ?? err.cause?.message ?? err.message;
     return new HeraldError(
       'HERALD_BACKEND_UNREACHABLE',
       `backend unreachable at ${url} (${reason})`,

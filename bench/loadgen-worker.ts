@@ -1,0 +1,94 @@
+// One load-generator thread: holds its share of the sockets and runs the commands of the main
+// thread (loadgen.ts) on them, answering each with its result and how busy the thread was.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Command } from './loadgen.js';
+import { pool, WireSocket } from './wire.js';
+
+const sockets: WireSocket[] = [];
+const latencies: number[] = [];
+/** Where the last `mark` left this thread's event-loop utilization. */
+let mark = performance.eventLoopUtilization();
+const { port, site } = workerData as { port: number; site: string };
+
+async function run(command: Command): Promise<unknown> {
+  switch (command.cmd) {
+    case 'open': {
+      const fresh = command.sids.map((sid) => new WireSocket(port, site, sid));
+      sockets.push(...fresh);
+      await pool(fresh, command.concurrency, (s) => s.connect());
+      return sockets.length;
+    }
+    case 'close': {
+      for (const s of sockets.splice(0)) s.close();
+      return 0;
+    }
+    case 'emit': {
+      const { items, ack, concurrency } = command;
+      await pool(items, concurrency, async ([index, event, args]) => {
+        await sockets[index]!.emit(event, args, ack);
+      });
+      return items.length;
+    }
+    case 'sequence': {
+      // Each item's events in order, each acknowledged before the next.
+      await pool(command.items, command.concurrency, async ([index, steps]) => {
+        for (const [event, args] of steps) await sockets[index]!.emit(event, args, command.ack);
+      });
+      return command.items.length;
+    }
+    case 'received':
+      return sockets.reduce((sum, s) => sum + s.received, 0);
+    case 'listen': {
+      // Publish-to-receive latency of `event`, whose data carries the absolute time it was sent.
+      for (const s of sockets) {
+        s.onEvent = (event, data, at) => {
+          if (event === command.event) latencies.push(at - (data as { sent: number }).sent);
+        };
+      }
+      return 0;
+    }
+    case 'viewers': {
+      // At a fixed rate, each item's socket opens a document and waits to be told it views it.
+      const { items, perSecond } = command;
+      const started = performance.now();
+      await Promise.all(
+        items.map(async ([index, doctype, docname, user], k) => {
+          const due = started + (k * 1000) / perSecond;
+          await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+          const socket = sockets[index]!;
+          const sent = performance.timeOrigin + performance.now();
+          await new Promise<void>((resolve) => {
+            socket.onEvent = (event, data, at) => {
+              const viewers = data as { docname?: string; users?: string[] };
+              if (
+                event === 'doc_viewers' &&
+                viewers.docname === docname &&
+                viewers.users?.includes(user)
+              ) {
+                latencies.push(at - sent);
+                socket.onEvent = undefined;
+                resolve();
+              }
+            };
+            void socket.emit('doc_open', [doctype, docname]);
+          });
+        }),
+      );
+      return items.length;
+    }
+    case 'latencies':
+      return latencies.splice(0);
+    case 'mark':
+      mark = performance.eventLoopUtilization();
+      return 0;
+    case 'busy':
+      return performance.eventLoopUtilization(performance.eventLoopUtilization(), mark).utilization;
+  }
+}
+
+parentPort!.on('message', (command: Command & { id: number }) => {
+  run(command).then(
+    (result) => parentPort!.postMessage({ id: command.id, result }),
+    (error: Error) => parentPort!.postMessage({ id: command.id, error: error.message }),
+  );
+});
