@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { freePort, startRedis } from '@herald/testkit';
+import { freePort, startRedis, waitFor } from '@herald/testkit';
 import { createClient } from 'redis';
 import { LoadGenerator } from './loadgen.js';
 import { type Row, renderSvg, renderTable } from './report.js';
@@ -108,25 +108,15 @@ async function withServer<T>(
 
 const userOf = (i: number) => `user-${Math.floor(i / 10)}`;
 const users = (n: number) => Array.from({ length: n }, (_, i) => userOf(i));
-const waitUntil = async (check: () => boolean | Promise<boolean>, timeoutMs = 120_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('benchmark condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+/** Waits for a benchmark condition (testkit's waitFor: a check that throws counts as not yet). */
+const waitUntil = (check: () => boolean | Promise<boolean>, timeoutMs = 120_000) =>
+  waitFor(check, { timeoutMs, intervalMs: 5, what: 'benchmark condition' });
 /**
  * Requests the baseline has fully handled (it answers no request, so the benchmark asks it). A
- * failed poll (a kept-alive connection closed under a busy server) counts as nothing handled yet.
+ * failed poll (a kept-alive connection closed under a busy server) throws: waitUntil asks again.
  */
-const baselineDone = async (port: number) => {
-  try {
-    const stats = await fetch(`http://127.0.0.1:${port}/stats`);
-    return ((await stats.json()) as { done: number }).done;
-  } catch {
-    return Number.NEGATIVE_INFINITY;
-  }
-};
+const baselineDone = async (port: number) =>
+  ((await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as { done: number }).done;
 /**
  * Sends requests and waits until the server has handled them all: Herald acknowledges each one;
  * the baseline, like upstream, answers nothing, so its own count of handled requests is watched.
@@ -138,10 +128,10 @@ async function handled(
   send: (ack: boolean) => Promise<void>,
 ): Promise<void> {
   if (target === 'herald') return send(true);
-  let before = Number.NEGATIVE_INFINITY;
+  let before = 0;
   await waitUntil(async () => {
     before = await baselineDone(port);
-    return before !== Number.NEGATIVE_INFINITY;
+    return true;
   });
   await send(false);
   // Generous: at 10,000 sockets the baseline's namespace scans take minutes.
