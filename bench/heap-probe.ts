@@ -11,6 +11,9 @@ if (process.send) {
     (globalThis as { gc?: () => void }).gc?.();
     process.send?.({ heapUsed: process.memoryUsage().heapUsed });
   });
+  // Under --cpu-prof (BENCH_CPU_PROF), the bench stops a server with SIGUSR2: a normal exit writes
+  // the profile.
+  process.on('SIGUSR2', () => process.exit(0));
   // The channel must not keep a server alive that would otherwise exit.
   process.channel?.unref();
 }

@@ -1,5 +1,5 @@
 // Herald against the upstream-style baseline, scenario by scenario, side by side in one run.
-//   node --conditions=source --import tsx bench/run.ts [--smoke | --full] [--threads N]
+//   node --conditions=source --import tsx bench/run.ts [--smoke | --full] [--threads N] [--only connect,subscribe,churn,fanout,idle]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,16 @@ const THREADS =
 if (!Number.isInteger(THREADS) || THREADS < 1)
   throw new Error('--threads takes a whole number of load-generator threads, at least 1');
 type Target = 'herald' | 'baseline';
+const SCENARIOS = ['connect', 'subscribe', 'churn', 'fanout', 'idle'] as const;
+const onlyArg = process.argv.indexOf('--only');
+// --only connect,churn runs just those scenarios (connect covers the reconnect storm too).
+const only = onlyArg > 0 ? (process.argv[onlyArg + 1] ?? '').split(',') : [...SCENARIOS];
+for (const name of only)
+  if (!(SCENARIOS as readonly string[]).includes(name))
+    throw new Error(
+      `--only takes scenario names separated by commas, from: ${SCENARIOS.join(', ')}`,
+    );
+const wanted = (name: (typeof SCENARIOS)[number]) => only.includes(name);
 
 const redis = await startRedis();
 const publisher = createClient({ url: redis.url });
@@ -171,234 +181,255 @@ async function both<T>(run: (target: Target) => Promise<T>): Promise<Record<Targ
   return { baseline: await run('baseline'), herald: await run('herald') };
 }
 
-// 1 and 2: connect storm, then reconnect storm.
-const storm = await both((target) =>
-  withServer(target, async (gen, srv, backend) => {
-    const sids = users(SIZES.sockets);
-    await mark(gen, srv);
-    let t = performance.now();
-    await gen.open(sids);
-    const connectSeconds = (performance.now() - t) / 1000;
-    await noteBusy('connect storm', target, gen, srv);
-    const connectCalls = (await backend.counts()).get_user_info;
-    await gen.close();
-    await mark(gen, srv);
-    t = performance.now();
-    await gen.open(sids);
-    const reconnectSeconds = (performance.now() - t) / 1000;
-    await noteBusy('reconnect storm', target, gen, srv);
-    const reconnectCalls = (await backend.counts()).get_user_info - connectCalls;
-    return { rate: sids.length / connectSeconds, connectCalls, reconnectSeconds, reconnectCalls };
-  }),
-);
-record('connect storm', 'connections/s', storm.herald.rate, storm.baseline.rate, {
-  ratio: 5,
-  better: 'higher',
-});
-record('connect storm', 'backend calls', storm.herald.connectCalls, storm.baseline.connectCalls);
-record(
-  'reconnect storm',
-  'seconds until all back',
-  storm.herald.reconnectSeconds,
-  storm.baseline.reconnectSeconds,
-);
-record(
-  'reconnect storm',
-  'backend calls',
-  storm.herald.reconnectCalls,
-  storm.baseline.reconnectCalls,
-  { ratio: 0.1, better: 'lower' },
-);
+if (wanted('connect')) {
+  // 1 and 2: connect storm, then reconnect storm.
+  const storm = await both((target) =>
+    withServer(target, async (gen, srv, backend) => {
+      const sids = users(SIZES.sockets);
+      await mark(gen, srv);
+      let t = performance.now();
+      await gen.open(sids);
+      const connectSeconds = (performance.now() - t) / 1000;
+      await noteBusy('connect storm', target, gen, srv);
+      const connectCalls = (await backend.counts()).get_user_info;
+      await gen.close();
+      await mark(gen, srv);
+      t = performance.now();
+      await gen.open(sids);
+      const reconnectSeconds = (performance.now() - t) / 1000;
+      await noteBusy('reconnect storm', target, gen, srv);
+      const reconnectCalls = (await backend.counts()).get_user_info - connectCalls;
+      return { rate: sids.length / connectSeconds, connectCalls, reconnectSeconds, reconnectCalls };
+    }),
+  );
+  record('connect storm', 'connections/s', storm.herald.rate, storm.baseline.rate, {
+    ratio: 5,
+    better: 'higher',
+  });
+  record('connect storm', 'backend calls', storm.herald.connectCalls, storm.baseline.connectCalls);
+  record(
+    'reconnect storm',
+    'seconds until all back',
+    storm.herald.reconnectSeconds,
+    storm.baseline.reconnectSeconds,
+  );
+  record(
+    'reconnect storm',
+    'backend calls',
+    storm.herald.reconnectCalls,
+    storm.baseline.reconnectCalls,
+    { ratio: 0.1, better: 'lower' },
+  );
+}
 
-// 3: subscribe storm: 5 docs and 2 doctypes per socket.
-const subscribes = await both((target) =>
-  withServer(target, async (gen, srv, backend, port) => {
-    await gen.open(users(SIZES.sockets));
-    const before = (await backend.counts()).has_permission;
-    const requests = Array.from({ length: SIZES.sockets }, (_, i) => {
-      const user = Math.floor(i / 10);
-      return [
-        ...Array.from(
-          { length: 5 },
-          (_, k) => [i, 'doc_subscribe', ['ToDo', `TD-${user}-${k}`]] as [number, string, string[]],
-        ),
-        [i, 'doctype_subscribe', ['ToDo']] as [number, string, string[]],
-        [i, 'doctype_subscribe', ['Note']] as [number, string, string[]],
-      ];
-    }).flat();
-    await mark(gen, srv);
-    const t = performance.now();
-    await handled(target, port, requests.length, (ack) => gen.emit(requests, ack));
-    const seconds = (performance.now() - t) / 1000;
-    await noteBusy('subscribe storm', target, gen, srv);
-    const calls = (await backend.counts()).has_permission - before;
-    return { rate: requests.length / seconds, calls };
-  }),
-);
-record('subscribe storm', 'subscribes/s', subscribes.herald.rate, subscribes.baseline.rate, {
-  ratio: 10,
-  better: 'higher',
-});
-record('subscribe storm', 'backend calls', subscribes.herald.calls, subscribes.baseline.calls);
+if (wanted('subscribe')) {
+  // 3: subscribe storm: 5 docs and 2 doctypes per socket.
+  const subscribes = await both((target) =>
+    withServer(target, async (gen, srv, backend, port) => {
+      await gen.open(users(SIZES.sockets));
+      const before = (await backend.counts()).has_permission;
+      const requests = Array.from({ length: SIZES.sockets }, (_, i) => {
+        const user = Math.floor(i / 10);
+        return [
+          ...Array.from(
+            { length: 5 },
+            (_, k) =>
+              [i, 'doc_subscribe', ['ToDo', `TD-${user}-${k}`]] as [number, string, string[]],
+          ),
+          [i, 'doctype_subscribe', ['ToDo']] as [number, string, string[]],
+          [i, 'doctype_subscribe', ['Note']] as [number, string, string[]],
+        ];
+      }).flat();
+      await mark(gen, srv);
+      const t = performance.now();
+      await handled(target, port, requests.length, (ack) => gen.emit(requests, ack));
+      const seconds = (performance.now() - t) / 1000;
+      await noteBusy('subscribe storm', target, gen, srv);
+      const calls = (await backend.counts()).has_permission - before;
+      return { rate: requests.length / seconds, calls };
+    }),
+  );
+  record('subscribe storm', 'subscribes/s', subscribes.herald.rate, subscribes.baseline.rate, {
+    ratio: 10,
+    better: 'higher',
+  });
+  record('subscribe storm', 'backend calls', subscribes.herald.calls, subscribes.baseline.calls);
+}
 
-// 4: presence churn among many connected sockets. As in the desk, a form subscribes to its
-// document (doc_subscribe) before it reports it open; the churn is opening and closing such
-// documents: doc_open then doc_close on each socket, in order.
-const churn = await both((target) =>
-  withServer(target, async (gen, srv, _backend, port) => {
-    await gen.open(users(SIZES.presence));
-    const ops = Array.from({ length: SIZES.churn }, (_, i) => ({
-      index: i % SIZES.presence,
-      doc: `D-${i % 50}`,
-    }));
-    const subscribe = ops.map(
-      ({ index, doc }) => [index, 'doc_subscribe', ['ToDo', doc]] as [number, string, string[]],
-    );
-    await handled(target, port, subscribe.length, (ack) => gen.emit(subscribe, ack));
-    const steps = ops.map(
-      ({ index, doc }) =>
-        [
-          index,
+if (wanted('churn')) {
+  // 4: presence churn among many connected sockets. As in the desk, a form subscribes to its
+  // document (doc_subscribe) before it reports it open; the churn is opening and closing such
+  // documents: doc_open then doc_close on each socket, in order.
+  const churn = await both((target) =>
+    withServer(target, async (gen, srv, _backend, port) => {
+      await gen.open(users(SIZES.presence));
+      const ops = Array.from({ length: SIZES.churn }, (_, i) => ({
+        index: i % SIZES.presence,
+        doc: `D-${i % 50}`,
+      }));
+      const subscribe = ops.map(
+        ({ index, doc }) => [index, 'doc_subscribe', ['ToDo', doc]] as [number, string, string[]],
+      );
+      await handled(target, port, subscribe.length, (ack) => gen.emit(subscribe, ack));
+      const steps = ops.map(
+        ({ index, doc }) =>
           [
-            ['doc_open', ['ToDo', doc]],
-            ['doc_close', ['ToDo', doc]],
-          ],
-        ] as [number, [string, string[]][]],
-    );
-    await mark(gen, srv);
-    const t = performance.now();
-    await handled(target, port, ops.length * 2, (ack) => gen.sequence(steps, ack));
-    const seconds = (performance.now() - t) / 1000;
-    await noteBusy('presence churn', target, gen, srv);
-    // Viewer-event latency at a fixed rate: a user opens a document another user has open, and
-    // is timed until it is told who views it (the doc_viewers event naming it).
-    const pairs = Math.min(200, Math.floor(SIZES.presence / 20));
-    const watchers = Array.from(
-      { length: pairs },
-      (_, k) => [20 * k, 'doc_open', ['Note', `V-${k}`]] as [number, string, string[]],
-    );
-    const openers = Array.from({ length: pairs }, (_, k) => 20 * k + 10);
-    const subscribeOpeners = openers.map(
-      (index, k) => [index, 'doc_subscribe', ['Note', `V-${k}`]] as [number, string, string[]],
-    );
-    await handled(target, port, pairs * 2, async (ack) => {
-      await gen.emit(watchers, ack);
-      await gen.emit(subscribeOpeners, ack);
-    });
-    await gen.latencies();
-    await gen.viewers(
-      openers.map((index, k) => [index, 'Note', `V-${k}`, userOf(index)]),
-      VIEWER_RATE,
-    );
-    const latencies = (await gen.latencies()).sort((x, y) => x - y);
-    return {
-      rate: (ops.length * 2) / seconds,
-      p50: latencies[Math.floor(latencies.length / 2)]!,
-      p99: latencies[Math.floor(latencies.length * 0.99)]!,
-    };
-  }),
-);
-record('presence churn', 'operations/s', churn.herald.rate, churn.baseline.rate, {
-  ratio: 20,
-  better: 'higher',
-});
-record('presence churn', `viewer p50 ms at ${VIEWER_RATE}/s`, churn.herald.p50, churn.baseline.p50);
-record('presence churn', `viewer p99 ms at ${VIEWER_RATE}/s`, churn.herald.p99, churn.baseline.p99);
-
-// 5: fan-out: bursts of events published back to back to a room of many sockets.
-const fanout = await both((target) =>
-  withServer(target, async (gen, srv) => {
-    await gen.open(users(SIZES.fanout));
-    await mark(gen, srv);
-    const expected = SIZES.fanout * SIZES.burst;
-    const base = await gen.received();
-    const cpu = cpuSeconds(srv.proc.pid!);
-    const t = performance.now();
-    for (let i = 0; i < SIZES.burst; i += 1) {
-      await publisher.publish(
-        'events',
-        JSON.stringify({
-          event: 'burst',
-          message: { i, pad: 'x'.repeat(100) },
-          room: 'all',
-          namespace: SITE,
-        }),
+            index,
+            [
+              ['doc_open', ['ToDo', doc]],
+              ['doc_close', ['ToDo', doc]],
+            ],
+          ] as [number, [string, string[]][]],
       );
-    }
-    await waitUntil(async () => (await gen.received()) - base >= expected);
-    const seconds = (performance.now() - t) / 1000;
-    const cpuPerDelivery = ((cpuSeconds(srv.proc.pid!) - cpu) / expected) * 1e6;
-    await noteBusy('fan-out burst', target, gen, srv);
-    // A steady trickle: publish-to-receive latency, at every socket of the room.
-    await gen.listen('trickle');
-    const trickle = mode === 'smoke' ? 5 : 50;
-    for (let i = 0; i < trickle; i += 1) {
-      await publisher.publish(
-        'events',
-        JSON.stringify({
-          event: 'trickle',
-          message: { sent: performance.timeOrigin + performance.now() },
-          room: 'all',
-          namespace: SITE,
-        }),
+      await mark(gen, srv);
+      const t = performance.now();
+      await handled(target, port, ops.length * 2, (ack) => gen.sequence(steps, ack));
+      const seconds = (performance.now() - t) / 1000;
+      await noteBusy('presence churn', target, gen, srv);
+      // Viewer-event latency at a fixed rate: a user opens a document another user has open, and
+      // is timed until it is told who views it (the doc_viewers event naming it).
+      const pairs = Math.min(200, Math.floor(SIZES.presence / 20));
+      const watchers = Array.from(
+        { length: pairs },
+        (_, k) => [20 * k, 'doc_open', ['Note', `V-${k}`]] as [number, string, string[]],
       );
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const latencies: number[] = [];
-    await waitUntil(async () => {
-      latencies.push(...(await gen.latencies()));
-      return latencies.length >= trickle * SIZES.fanout;
-    });
-    latencies.sort((a, b) => a - b);
-    return {
-      rate: expected / seconds,
-      cpuPerDelivery,
-      p50: latencies[Math.floor(latencies.length / 2)]!,
-      p99: latencies[Math.floor(latencies.length * 0.99)]!,
-    };
-  }),
-);
-record('fan-out burst', 'deliveries/s', fanout.herald.rate, fanout.baseline.rate, {
-  ratio: 3,
-  better: 'higher',
-});
-record(
-  'fan-out burst',
-  'server CPU µs per delivery',
-  fanout.herald.cpuPerDelivery,
-  fanout.baseline.cpuPerDelivery,
-  { ratio: 1 / 3, better: 'lower' },
-);
-record('steady trickle', 'p50 latency ms', fanout.herald.p50, fanout.baseline.p50);
-record('steady trickle', 'p99 latency ms', fanout.herald.p99, fanout.baseline.p99, {
-  ratio: 1,
-  better: 'lower',
-});
+      const openers = Array.from({ length: pairs }, (_, k) => 20 * k + 10);
+      const subscribeOpeners = openers.map(
+        (index, k) => [index, 'doc_subscribe', ['Note', `V-${k}`]] as [number, string, string[]],
+      );
+      await handled(target, port, pairs * 2, async (ack) => {
+        await gen.emit(watchers, ack);
+        await gen.emit(subscribeOpeners, ack);
+      });
+      await gen.latencies();
+      await gen.viewers(
+        openers.map((index, k) => [index, 'Note', `V-${k}`, userOf(index)]),
+        VIEWER_RATE,
+      );
+      const latencies = (await gen.latencies()).sort((x, y) => x - y);
+      return {
+        rate: (ops.length * 2) / seconds,
+        p50: latencies[Math.floor(latencies.length / 2)]!,
+        p99: latencies[Math.floor(latencies.length * 0.99)]!,
+      };
+    }),
+  );
+  record('presence churn', 'operations/s', churn.herald.rate, churn.baseline.rate, {
+    ratio: 20,
+    better: 'higher',
+  });
+  record(
+    'presence churn',
+    `viewer p50 ms at ${VIEWER_RATE}/s`,
+    churn.herald.p50,
+    churn.baseline.p50,
+  );
+  record(
+    'presence churn',
+    `viewer p99 ms at ${VIEWER_RATE}/s`,
+    churn.herald.p99,
+    churn.baseline.p99,
+  );
+}
 
-// 6: idle cost per authenticated socket: live heap (after a full collection) and RSS.
-const idle = await both((target) =>
-  withServer(target, async (gen, srv) => {
-    // Warm up with a few sockets, so start-up garbage is not counted against the idle ones.
-    await gen.open(users(20));
-    await new Promise((r) => setTimeout(r, 1000));
-    const heapBefore = await liveHeapBytes(srv);
-    const rssBefore = rssBytes(srv.proc.pid!);
-    await gen.open(users(SIZES.presence));
-    await new Promise((r) => setTimeout(r, 1500));
-    const heapPerSocket = ((await liveHeapBytes(srv)) - heapBefore) / SIZES.presence;
-    const perSocket = (rssBytes(srv.proc.pid!) - rssBefore) / SIZES.presence;
-    const cpu = cpuSeconds(srv.proc.pid!);
-    await new Promise((r) => setTimeout(r, 2000));
-    const idleCpu = (cpuSeconds(srv.proc.pid!) - cpu) / 2;
-    return { perSocket, heapPerSocket, idleCpu };
-  }),
-);
-record('idle', 'heap bytes per socket', idle.herald.heapPerSocket, idle.baseline.heapPerSocket, {
-  ratio: 0.8,
-  better: 'lower',
-});
-record('idle', 'RSS bytes per socket', idle.herald.perSocket, idle.baseline.perSocket);
-record('idle', 'CPU share while idle', idle.herald.idleCpu, idle.baseline.idleCpu);
+if (wanted('fanout')) {
+  // 5: fan-out: bursts of events published back to back to a room of many sockets.
+  const fanout = await both((target) =>
+    withServer(target, async (gen, srv) => {
+      await gen.open(users(SIZES.fanout));
+      await mark(gen, srv);
+      const expected = SIZES.fanout * SIZES.burst;
+      const base = await gen.received();
+      const cpu = cpuSeconds(srv.proc.pid!);
+      const t = performance.now();
+      for (let i = 0; i < SIZES.burst; i += 1) {
+        await publisher.publish(
+          'events',
+          JSON.stringify({
+            event: 'burst',
+            message: { i, pad: 'x'.repeat(100) },
+            room: 'all',
+            namespace: SITE,
+          }),
+        );
+      }
+      await waitUntil(async () => (await gen.received()) - base >= expected);
+      const seconds = (performance.now() - t) / 1000;
+      const cpuPerDelivery = ((cpuSeconds(srv.proc.pid!) - cpu) / expected) * 1e6;
+      await noteBusy('fan-out burst', target, gen, srv);
+      // A steady trickle: publish-to-receive latency, at every socket of the room.
+      await gen.listen('trickle');
+      const trickle = mode === 'smoke' ? 5 : 50;
+      for (let i = 0; i < trickle; i += 1) {
+        await publisher.publish(
+          'events',
+          JSON.stringify({
+            event: 'trickle',
+            message: { sent: performance.timeOrigin + performance.now() },
+            room: 'all',
+            namespace: SITE,
+          }),
+        );
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const latencies: number[] = [];
+      await waitUntil(async () => {
+        latencies.push(...(await gen.latencies()));
+        return latencies.length >= trickle * SIZES.fanout;
+      });
+      latencies.sort((a, b) => a - b);
+      return {
+        rate: expected / seconds,
+        cpuPerDelivery,
+        p50: latencies[Math.floor(latencies.length / 2)]!,
+        p99: latencies[Math.floor(latencies.length * 0.99)]!,
+      };
+    }),
+  );
+  record('fan-out burst', 'deliveries/s', fanout.herald.rate, fanout.baseline.rate, {
+    ratio: 3,
+    better: 'higher',
+  });
+  record(
+    'fan-out burst',
+    'server CPU µs per delivery',
+    fanout.herald.cpuPerDelivery,
+    fanout.baseline.cpuPerDelivery,
+    { ratio: 1 / 3, better: 'lower' },
+  );
+  record('steady trickle', 'p50 latency ms', fanout.herald.p50, fanout.baseline.p50);
+  record('steady trickle', 'p99 latency ms', fanout.herald.p99, fanout.baseline.p99, {
+    ratio: 1,
+    better: 'lower',
+  });
+}
+
+if (wanted('idle')) {
+  // 6: idle cost per authenticated socket: live heap (after a full collection) and RSS.
+  const idle = await both((target) =>
+    withServer(target, async (gen, srv) => {
+      // Warm up with a few sockets, so start-up garbage is not counted against the idle ones.
+      await gen.open(users(20));
+      await new Promise((r) => setTimeout(r, 1000));
+      const heapBefore = await liveHeapBytes(srv);
+      const rssBefore = rssBytes(srv.proc.pid!);
+      await gen.open(users(SIZES.presence));
+      await new Promise((r) => setTimeout(r, 1500));
+      const heapPerSocket = ((await liveHeapBytes(srv)) - heapBefore) / SIZES.presence;
+      const perSocket = (rssBytes(srv.proc.pid!) - rssBefore) / SIZES.presence;
+      const cpu = cpuSeconds(srv.proc.pid!);
+      await new Promise((r) => setTimeout(r, 2000));
+      const idleCpu = (cpuSeconds(srv.proc.pid!) - cpu) / 2;
+      return { perSocket, heapPerSocket, idleCpu };
+    }),
+  );
+  record('idle', 'heap bytes per socket', idle.herald.heapPerSocket, idle.baseline.heapPerSocket, {
+    ratio: 0.8,
+    better: 'lower',
+  });
+  record('idle', 'RSS bytes per socket', idle.herald.perSocket, idle.baseline.perSocket);
+  record('idle', 'CPU share while idle', idle.herald.idleCpu, idle.baseline.idleCpu);
+}
 
 await publisher.quit();
 await redis.stop();

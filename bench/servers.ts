@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HEAP_PROBE = './bench/heap-probe.ts';
 const TICK_SECONDS = 0.01; // Linux clock ticks (USER_HZ = 100)
+/** BENCH_CPU_PROF=<dir>: the servers under test run with --cpu-prof and write their profiles there. */
+const PROFILE_DIR = process.env.BENCH_CPU_PROF;
 
 /** A running child process that printed a line matching `ready`. */
 export interface Child {
@@ -18,7 +20,16 @@ export interface Child {
 export function start(args: string[], ready: RegExp, port: number): Promise<Child> {
   const proc = spawn(
     process.execPath,
-    ['--conditions=source', '--expose-gc', '--import', 'tsx', '--import', HEAP_PROBE, ...args],
+    [
+      '--conditions=source',
+      '--expose-gc',
+      ...(PROFILE_DIR && args[0] !== STUB ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+      '--import',
+      'tsx',
+      '--import',
+      HEAP_PROBE,
+      ...args,
+    ],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -43,7 +54,10 @@ export function start(args: string[], ready: RegExp, port: number): Promise<Chil
             new Promise((done) => {
               if (proc.exitCode !== null) return done();
               proc.once('exit', () => done());
-              proc.kill('SIGKILL');
+              if (!PROFILE_DIR) return proc.kill('SIGKILL');
+              // A profiled server exits on its own (heap-probe.ts), so its profile is written.
+              proc.kill('SIGUSR2');
+              setTimeout(() => proc.kill('SIGKILL'), 15_000).unref();
             }),
         });
       }

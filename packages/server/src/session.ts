@@ -17,6 +17,8 @@ export interface SocketSession {
   state?: Map<string, unknown> | undefined;
   /** The socket's room changes still running, in order (none when idle). */
   pending?: Promise<void> | undefined;
+  /** Permission checks started ahead of the socket's earlier requests, still running. */
+  earlyChecks?: number | undefined;
 }
 
 // Event maps stay open: the Frappe protocol lets apps define their own events.

@@ -3,6 +3,7 @@ import type { Server } from 'socket.io';
 /** The parts of Engine.IO's websocket transport this relies on (engine.io 6 with ws 8). */
 interface WsTransport {
   name: string;
+  writable: boolean;
   send(packets: unknown[]): void;
   socket?: { _socket?: RawSocket };
   [CORKED]?: boolean;
@@ -37,6 +38,11 @@ function coalescedSend(this: WsTransport, packets: unknown[]): void {
     setImmediate(uncork, raw, this);
   }
   (Object.getPrototypeOf(this) as WsTransport).send.call(this, packets);
+  // Engine.IO holds further packets back until the frames just given to `ws` are written, which
+  // with the socket corked is the end of the turn: they would leave in a write of their own. The
+  // transport stays writable while corked, so every packet of the turn joins the same write. (Each
+  // send still ends in its own write callback, which is what Engine.IO counts its callbacks by.)
+  if (this[CORKED]) this.writable = true;
 }
 
 /**

@@ -129,6 +129,58 @@ describe('rooms and client events', () => {
     admin.disconnect();
   });
 
+  test("one socket's permission checks overlap, while its answers and room changes keep the order it sent them in", async () => {
+    const socket = await stack.connect({ site: SITE1, sid: 'sid-alice' });
+    const asked = (name: string) =>
+      stack.backend.requests.some(
+        (r) => r.path === '/api/method/frappe.realtime.has_permission' && r.query.name === name,
+      );
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The web server holds its answer for the first document until released.
+    stack.backend.behaviour = {
+      ...stack.backend.behaviour,
+      onRequest: (request) => (request.query.name === 'TD-SLOW' ? held : undefined),
+    };
+    try {
+      const answered: string[] = [];
+      const send = (event: string, docname: string) =>
+        (
+          socket.timeout(10_000).emitWithAck(event, 'ToDo', docname) as Promise<{ ok: boolean }>
+        ).then((reply) => {
+          answered.push(`${event} ${docname}`);
+          return reply;
+        });
+      const replies = Promise.all([
+        send('doc_subscribe', 'TD-SLOW'),
+        send('doc_subscribe', 'TD-FAST'),
+        send('doc_unsubscribe', 'TD-SLOW'),
+      ]);
+      // The second check reaches the web server while the first is still unanswered.
+      await waitFor(() => asked('TD-FAST'), { what: 'the second check, before the first answer' });
+      assert.deepEqual(answered, []);
+      release();
+      assert.deepEqual(await replies, [{ ok: true }, { ok: true }, { ok: true }]);
+      assert.deepEqual(answered, [
+        'doc_subscribe TD-SLOW',
+        'doc_subscribe TD-FAST',
+        'doc_unsubscribe TD-SLOW',
+      ]);
+      // The unsubscribe came after the subscribe it follows: only TD-FAST's room is kept.
+      const whoami = (await socket.timeout(10_000).emitWithAck('herald_whoami')) as {
+        rooms: string[];
+      };
+      assert.ok(whoami.rooms.includes('doc:ToDo/TD-FAST'), whoami.rooms.join(', '));
+      assert.ok(!whoami.rooms.includes('doc:ToDo/TD-SLOW'), whoami.rooms.join(', '));
+    } finally {
+      release();
+      stack.backend.behaviour = { ...stack.backend.behaviour, onRequest: undefined };
+      socket.disconnect();
+    }
+  });
+
   test('a failed permission check is an error, never an allow', async () => {
     const alice = await stack.connect({ site: SITE1, sid: 'sid-alice' });
     stack.backend.behaviour = { ...stack.backend.behaviour, failPermission: true };

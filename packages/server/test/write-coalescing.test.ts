@@ -48,3 +48,47 @@ for (const writeCoalescing of [true, false]) {
     });
   });
 }
+
+describe('write coalescing: what reaches the TCP socket', () => {
+  /** Counts the writes a server-side socket's TCP connection makes from now on. */
+  function countWrites(raw: { _write: unknown; _writev: unknown }): () => number {
+    let writes = 0;
+    for (const method of ['_write', '_writev'] as const) {
+      const original = raw[method] as (...args: unknown[]) => unknown;
+      raw[method] = function (this: unknown, ...args: unknown[]) {
+        writes += 1;
+        return original.apply(this, args);
+      };
+    }
+    return () => writes;
+  }
+
+  for (const writeCoalescing of [true, false]) {
+    test(`a burst of 50 events to one socket in one turn: ${writeCoalescing ? 'one write' : 'a write per event'}`, async () => {
+      const stack = await startStack({ config: { writeCoalescing } });
+      try {
+        const client = await stack.connect({ site: SITE1, sid: 'sid-alice' });
+        const record = recorder(client);
+        const nsp = stack.herald.io.of(`/${SITE1}`);
+        const [server] = nsp.sockets.values();
+        const transport = server!.conn.transport as unknown as {
+          name: string;
+          socket: { _socket: { _write: unknown; _writev: unknown } };
+        };
+        assert.equal(transport.name, 'websocket');
+        const writes = countWrites(transport.socket._socket);
+        for (let i = 0; i < 50; i += 1) nsp.to(server!.id).emit('tick', { i });
+        await waitFor(() => record.of('tick').length >= 50, { what: '50 ticks' });
+        assert.deepEqual(
+          record.of('tick').map(([m]) => (m as { i: number }).i),
+          Array.from({ length: 50 }, (_, i) => i),
+        );
+        if (writeCoalescing) assert.equal(writes(), 1);
+        else assert.ok(writes() >= 25, `${writes()} writes`);
+        client.disconnect();
+      } finally {
+        await stack.close();
+      }
+    });
+  }
+});

@@ -77,8 +77,11 @@ export class Backchannel {
   }
 
   /** The headers of a backchannel request: credentials, socket secret, site. */
-  async headers(target: BackchannelTarget): Promise<Record<string, string>> {
-    const secret = await this.#secret.get();
+  async headers(
+    target: BackchannelTarget,
+    options: { freshSecret?: boolean } = {},
+  ): Promise<Record<string, string>> {
+    const secret = await this.#secret.get({ fresh: options.freshSecret });
     return {
       ...credentialHeader(target.credentials),
       'x-frappe-socket-secret': secret ?? '',
@@ -105,7 +108,7 @@ export class Backchannel {
   async request(
     target: BackchannelTarget,
     path: string,
-    options: { query?: Record<string, string>; body?: unknown } = {},
+    options: { query?: Record<string, string>; body?: unknown; freshSecret?: boolean } = {},
   ): Promise<Answer> {
     if (!this.#observe) return this.#request(target, path, options);
     const started = process.hrtime.bigint();
@@ -129,11 +132,15 @@ export class Backchannel {
   async #request(
     target: BackchannelTarget,
     path: string,
-    { query = {}, body }: { query?: Record<string, string>; body?: unknown } = {},
+    {
+      query = {},
+      body,
+      freshSecret,
+    }: { query?: Record<string, string>; body?: unknown; freshSecret?: boolean } = {},
   ): Promise<Answer> {
     const search = new URLSearchParams(query).toString();
     const url = `${target.base}${path}${search ? `?${search}` : ''}`;
-    const headers = await this.headers(target);
+    const headers = await this.headers(target, { freshSecret });
     let response: HttpAnswer;
     try {
       response = await sendHttp(url, {
@@ -186,7 +193,8 @@ export class Backchannel {
   async #userInfo(target: BackchannelTarget): Promise<Identity> {
     let message: Record<string, unknown> = {};
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      const answer = await this.get(target, USER_INFO_PATH);
+      // The retry reads the secret afresh: the first request may have created it.
+      const answer = await this.request(target, USER_INFO_PATH, { freshSecret: attempt > 0 });
       if (answer.status < 200 || answer.status >= 300) {
         throw new HeraldError(
           'HERALD_BACKEND_BAD_ANSWER',

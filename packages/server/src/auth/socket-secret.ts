@@ -1,17 +1,26 @@
 import { HeraldError } from '../errors.js';
 import type { RedisClient } from '../redis/client.js';
 
-/** The X-Frappe-Socket-Secret to send. Read afresh for every backchannel attempt. */
+/**
+ * The X-Frappe-Socket-Secret to send, read for every backchannel attempt. Attempts made at the same
+ * time may share one read; `fresh` asks for a read of its own, started now (a retry after an
+ * answer that may have created the secret).
+ */
 export interface SocketSecret {
-  get(): Promise<string | undefined>;
+  get(options?: { fresh?: boolean }): Promise<string | undefined>;
 }
 
 /** Frappe keeps the secret in Redis under `socketio_auth_secret`, and may create it at any time. */
 export const SOCKET_SECRET_KEY = 'socketio_auth_secret';
 
-/** Reads the secret from Redis each time (upstream read it once per connect, even for its retry). */
+/**
+ * Reads the secret from Redis for every attempt (upstream read it once per connect, even for its
+ * retry). Attempts that start while a read is under way share it: under a burst of backchannel
+ * calls, one GET serves them all instead of one GET each.
+ */
 export class RedisSocketSecret implements SocketSecret {
   readonly #client: RedisClient;
+  #reading: Promise<string | undefined> | undefined;
 
   constructor(client: RedisClient) {
     this.#client = client;
@@ -30,7 +39,18 @@ export class RedisSocketSecret implements SocketSecret {
     });
   }
 
-  async get(): Promise<string | undefined> {
+  get(options: { fresh?: boolean } = {}): Promise<string | undefined> {
+    if (options.fresh) return this.#read();
+    if (!this.#reading) {
+      const reading = this.#read().finally(() => {
+        if (this.#reading === reading) this.#reading = undefined;
+      });
+      this.#reading = reading;
+    }
+    return this.#reading;
+  }
+
+  async #read(): Promise<string | undefined> {
     try {
       // Just after start (or during a reconnect) Redis may be a moment away: wait a little.
       if (!this.#client.isReady && this.#client.isOpen) await this.#ready(1000);

@@ -79,8 +79,63 @@ async function requirePermission(
   }
 }
 
-/** A core request handler: its return value (an object) is merged into the `ok` answer. */
-type CoreHandler = (socket: HeraldSocket, args: unknown[], deps: CoreDeps) => unknown;
+/**
+ * A core request handler: its return value (an object) is merged into the `ok` answer. `checked`
+ * is the request's permission check when it was started early (see `startCheck`).
+ */
+type CoreHandler = (
+  socket: HeraldSocket,
+  args: unknown[],
+  deps: CoreDeps,
+  checked: Promise<void> | undefined,
+) => unknown;
+
+/** Permission checks of one socket that may run ahead of its room changes. */
+const MAX_EARLY_CHECKS = 8;
+
+/** The doctype and document whose read permission a request needs, for the events that need one. */
+const NEEDS_PERMISSION: Partial<Record<CoreEvent, (args: unknown[]) => [string, string?]>> = {
+  doctype_subscribe: ([doctype]) => [nameArg('doctype_subscribe', 'doctype', doctype)],
+  doc_subscribe: ([doctype, docname]) => [
+    nameArg('doc_subscribe', 'doctype', doctype),
+    docnameArg('doc_subscribe', docname),
+  ],
+  doc_open: ([doctype, docname]) => [
+    nameArg('doc_open', 'doctype', doctype),
+    docnameArg('doc_open', docname),
+  ],
+};
+
+/**
+ * Starts a request's permission check at once, before the socket's earlier requests are done: the
+ * checks of a burst of subscribes wait on the web server together instead of one after another,
+ * while their room changes still happen in the order the client sent them. At most
+ * MAX_EARLY_CHECKS per socket run ahead; the rest are checked in turn. Bad arguments start nothing
+ * (the handler answers them).
+ */
+function startCheck(
+  socket: HeraldSocket,
+  event: CoreEvent,
+  args: unknown[],
+  deps: CoreDeps,
+): Promise<void> | undefined {
+  const needs = NEEDS_PERMISSION[event];
+  const session = socket.data;
+  if (!needs || (session.earlyChecks ?? 0) >= MAX_EARLY_CHECKS) return undefined;
+  let target: [string, string?];
+  try {
+    target = needs(args);
+  } catch {
+    return undefined;
+  }
+  session.earlyChecks = (session.earlyChecks ?? 0) + 1;
+  const check = requirePermission(socket, deps.backchannel, ...target).finally(() => {
+    session.earlyChecks = (session.earlyChecks ?? 1) - 1;
+  });
+  // Awaited in turn by the handler; until then a denial must not count as unhandled.
+  check.catch(() => undefined);
+  return check;
+}
 
 /** Joins only while connected: a socket that left during the permission check keeps no room. */
 const join = (socket: HeraldSocket, room: string) => {
@@ -94,18 +149,18 @@ const subscribeTask: (event: string) => CoreHandler =
 
 /** The client events of section 5, one function each, shared by every socket. */
 const HANDLERS: Record<Exclude<CoreEvent, 'ping'>, CoreHandler> = {
-  doctype_subscribe: async (socket, [doctype], deps) => {
+  doctype_subscribe: async (socket, [doctype], deps, checked) => {
     const dt = nameArg('doctype_subscribe', 'doctype', doctype);
-    await requirePermission(socket, deps.backchannel, dt);
+    await (checked ?? requirePermission(socket, deps.backchannel, dt));
     join(socket, doctypeRoom(dt));
   },
   doctype_unsubscribe: (socket, [doctype]) => {
     socket.leave(doctypeRoom(nameArg('doctype_unsubscribe', 'doctype', doctype)));
   },
-  doc_subscribe: async (socket, [doctype, docname], deps) => {
+  doc_subscribe: async (socket, [doctype, docname], deps, checked) => {
     const dt = nameArg('doc_subscribe', 'doctype', doctype);
     const dn = docnameArg('doc_subscribe', docname);
-    await requirePermission(socket, deps.backchannel, dt, dn);
+    await (checked ?? requirePermission(socket, deps.backchannel, dt, dn));
     join(socket, docRoom(dt, dn));
   },
   doc_unsubscribe: (socket, [doctype, docname]) => {
@@ -121,10 +176,10 @@ const HANDLERS: Record<Exclude<CoreEvent, 'ping'>, CoreHandler> = {
   task_unsubscribe: (socket, [taskId]) => {
     socket.leave(taskRoom(nameArg('task_unsubscribe', 'task_id', taskId)));
   },
-  doc_open: async (socket, [doctype, docname], deps) => {
+  doc_open: async (socket, [doctype, docname], deps, checked) => {
     const dt = nameArg('doc_open', 'doctype', doctype);
     const dn = docnameArg('doc_open', docname);
-    await requirePermission(socket, deps.backchannel, dt, dn);
+    await (checked ?? requirePermission(socket, deps.backchannel, dt, dn));
     if (!socket.connected) return;
     const room = openDocRoom(dt, dn);
     socket.join(room);
@@ -196,9 +251,10 @@ async function settle(
   args: unknown[],
   ack: Ack | undefined,
   deps: CoreDeps,
+  checked: Promise<void> | undefined,
 ): Promise<void> {
   try {
-    const extra = await HANDLERS[event as Exclude<CoreEvent, 'ping'>](socket, args, deps);
+    const extra = await HANDLERS[event as Exclude<CoreEvent, 'ping'>](socket, args, deps, checked);
     const fields = typeof extra === 'object' && extra !== null ? (extra as Reply) : {};
     answer(socket, event, ack, { ...fields, ok: true });
   } catch (error) {
@@ -216,7 +272,7 @@ async function settle(
  * The core client events (section 5) of every socket of a server. Nothing is built per socket but
  * its rooms: one shared listener takes every event, so an idle socket costs no closures. Room
  * changes of one socket run one after another, in the order the client sent them, so a doc_close
- * can never overtake the doc_open before it.
+ * can never overtake the doc_open before it; only their permission checks may run ahead.
  */
 export class CoreHandlers {
   readonly #deps: CoreDeps;
@@ -234,7 +290,8 @@ export class CoreHandlers {
         return;
       }
       const session = this.data;
-      const run = () => settle(this, event as CoreEvent, args, ack, deps);
+      const checked = startCheck(this, event as CoreEvent, args, deps);
+      const run = () => settle(this, event as CoreEvent, args, ack, deps, checked);
       const next: Promise<void> = (session.pending ?? Promise.resolve()).then(run).finally(() => {
         // Drained: an idle socket holds no promise.
         if (session.pending === next) session.pending = undefined;
