@@ -36,6 +36,20 @@ async function run(command: Command): Promise<unknown> {
       });
       return command.items.length;
     }
+    case 'pipeline': {
+      // Each item's events back to back; with `ack`, only the last asks for an answer: Herald
+      // answers a socket's requests in the order they came, so that answer means all are done.
+      await pool(command.items, command.concurrency, async ([index, steps]) => {
+        const socket = sockets[index]!;
+        for (let k = 0; k < steps.length; k += 1) {
+          const [event, args] = steps[k]!;
+          const last = k === steps.length - 1;
+          if (last) await socket.emit(event, args, command.ack);
+          else void socket.emit(event, args, false);
+        }
+      });
+      return command.items.length;
+    }
     case 'received':
       return sockets.reduce((sum, s) => sum + s.received, 0);
     case 'listen': {

@@ -13,6 +13,7 @@ export type Command =
   | { cmd: 'close' }
   | { cmd: 'emit'; items: Emit[]; ack: boolean; concurrency: number }
   | { cmd: 'sequence'; items: Steps[]; ack: boolean; concurrency: number }
+  | { cmd: 'pipeline'; items: Steps[]; ack: boolean; concurrency: number }
   | { cmd: 'received' }
   | { cmd: 'listen'; event: string }
   | { cmd: 'viewers'; items: Viewing[]; perSecond: number }
@@ -117,6 +118,16 @@ export class LoadGenerator {
     const parts = this.#split(items);
     const per = Math.ceil(concurrency / this.#workers.length);
     await this.#all((w) => ({ cmd: 'sequence', items: parts[w]!, ack, concurrency: per }));
+  }
+
+  /**
+   * Sends each item's events back to back on its socket; with `ack`, only the last asks for an
+   * answer, and this resolves when every item's last event is answered.
+   */
+  async pipeline(items: readonly Steps[], ack: boolean, concurrency = 200): Promise<void> {
+    const parts = this.#split(items);
+    const per = Math.ceil(concurrency / this.#workers.length);
+    await this.#all((w) => ({ cmd: 'pipeline', items: parts[w]!, ack, concurrency: per }));
   }
 
   /** Events received by all sockets so far. */

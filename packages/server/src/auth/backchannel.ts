@@ -27,6 +27,9 @@ export interface BackchannelCacheSettings {
 const credentialKey = (credentials: Credentials): string =>
   credentials.kind === 'authorization' ? `a:${credentials.authorization}` : `s:${credentials.sid}`;
 
+const permissionKey = (target: BackchannelTarget, doctype: string, name?: string | number) =>
+  `${target.site}\n${credentialKey(target.credentials)}\n${doctype}\n${name ?? ''}`;
+
 /** One backchannel call's target: the web server base URL, the site and the socket's credentials. */
 export interface BackchannelTarget {
   base: string;
@@ -228,12 +231,20 @@ export class Backchannel {
   ): Promise<boolean> {
     if (this.#cache.allowTtlMs <= 0 && this.#cache.denyTtlMs <= 0)
       return this.#hasPermission(target, doctype, name);
-    const key = `${target.site}\n${credentialKey(target.credentials)}\n${doctype}\n${name ?? ''}`;
     return this.#permissions.getOrLoad(
-      key,
+      permissionKey(target, doctype, name),
       () => this.#hasPermission(target, doctype, name),
       (allowed) => (allowed ? this.#cache.allowTtlMs : this.#cache.denyTtlMs),
     );
+  }
+
+  /** The cached has_permission answer, without asking: undefined when none is cached. */
+  cachedPermission(
+    target: BackchannelTarget,
+    doctype: string,
+    name?: string | number,
+  ): boolean | undefined {
+    return this.#permissions.peek(permissionKey(target, doctype, name));
   }
 
   async #hasPermission(

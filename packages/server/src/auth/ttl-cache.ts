@@ -2,6 +2,8 @@
 export interface Cache<K, V> {
   /** The cached value, or loads it (once for concurrent callers); `ttlMs(value)` 0 keeps it uncached. */
   getOrLoad(key: K, load: () => Promise<V>, ttlMs: (value: V) => number): Promise<V>;
+  /** The cached value if there is one that has not expired; nothing is loaded. */
+  peek(key: K): V | undefined;
   delete(key: K): void;
   clear(): void;
   readonly size: number;
@@ -24,16 +26,23 @@ export class TtlCache<K, V> implements Cache<K, V> {
     return this.#entries.size;
   }
 
-  getOrLoad(key: K, load: () => Promise<V>, ttlMs: (value: V) => number): Promise<V> {
+  /** The live entry of `key` (now the most recently used), dropping an expired one. */
+  #live(key: K): { value: V } | undefined {
     const entry = this.#entries.get(key);
-    if (entry) {
-      if (entry.expires > Date.now()) {
-        this.#entries.delete(key);
-        this.#entries.set(key, entry); // most recently used last
-        return Promise.resolve(entry.value);
-      }
-      this.#entries.delete(key);
-    }
+    if (!entry) return undefined;
+    this.#entries.delete(key);
+    if (entry.expires <= Date.now()) return undefined;
+    this.#entries.set(key, entry); // most recently used last
+    return entry;
+  }
+
+  peek(key: K): V | undefined {
+    return this.#live(key)?.value;
+  }
+
+  getOrLoad(key: K, load: () => Promise<V>, ttlMs: (value: V) => number): Promise<V> {
+    const entry = this.#live(key);
+    if (entry) return Promise.resolve(entry.value);
     const pending = this.#loading.get(key);
     if (pending) return pending;
     const loading = load().then(

@@ -1,0 +1,181 @@
+import { docRoom, doctypeRoom, GUEST, openDocRoom, taskRoom } from '@herald/protocol';
+import type { Backchannel } from '../auth/backchannel.js';
+import type { Broker } from '../bridge/broker.js';
+import { asHeraldError, HeraldError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { HeraldSocket } from '../session.js';
+import type { PermissionTarget } from './permission-check.js';
+import { docnameArg, nameArg } from './reply.js';
+import { notifyViewers } from './viewers.js';
+
+/** What the core requests need. */
+export interface CoreDeps {
+  backchannel: Backchannel;
+  broker: Broker;
+  developerMode: boolean;
+  logger: Logger;
+  /** Herald's version, for herald_whoami. */
+  version?: string;
+  /** The connection state recovery window (0: off). */
+  recoveryWindowMs?: number;
+}
+
+/** Names of the core events: custom handlers may not shadow them. */
+export const CORE_EVENTS = [
+  'ping',
+  'doctype_subscribe',
+  'doctype_unsubscribe',
+  'doc_subscribe',
+  'doc_unsubscribe',
+  'task_subscribe',
+  'progress_subscribe',
+  'task_unsubscribe',
+  'doc_open',
+  'doc_close',
+  'open_in_editor',
+  'herald_whoami',
+] as const;
+export type CoreEvent = (typeof CORE_EVENTS)[number];
+const CORE_EVENT_SET: ReadonlySet<string> = new Set(CORE_EVENTS);
+
+/** Whether `event` is one of the core events (answered by Herald itself). */
+export const isCoreEvent = (event: string): boolean => CORE_EVENT_SET.has(event);
+
+/**
+ * One client request of section 5. `needs` validates the arguments and names what read permission
+ * the request needs; `run` does it once allowed (`target` is what `needs` returned), and an object
+ * it returns is merged into the `ok` answer. `waits` marks a request whose `run` is asynchronous.
+ */
+export interface CoreRequest {
+  needs?: (args: unknown[]) => PermissionTarget;
+  run: (
+    socket: HeraldSocket,
+    args: unknown[],
+    deps: CoreDeps,
+    target: PermissionTarget | undefined,
+  ) => unknown;
+  waits?: true;
+}
+
+/** Joins only while connected: a socket that left during the permission check keeps no room. */
+const join = (socket: HeraldSocket, room: string) => {
+  if (socket.connected) socket.join(room);
+};
+
+/** A request that needs read permission on `needs(args)` and then joins `room(target)`. */
+const subscribe = (
+  needs: (args: unknown[]) => PermissionTarget,
+  room: (target: PermissionTarget) => string,
+): CoreRequest => ({
+  needs,
+  run: (socket, _args, _deps, target) => join(socket, room(target!)),
+});
+
+const subscribeTask = (event: string): CoreRequest => ({
+  run: (socket, [taskId]) => join(socket, taskRoom(nameArg(event, 'task_id', taskId))),
+});
+
+const doctypeOf =
+  (event: string) =>
+  ([doctype]: unknown[]): PermissionTarget => [nameArg(event, 'doctype', doctype)];
+const docOf =
+  (event: string) =>
+  ([doctype, docname]: unknown[]): PermissionTarget => [
+    nameArg(event, 'doctype', doctype),
+    docnameArg(event, docname),
+  ];
+
+/** The client requests of section 5 (all but `ping`), shared by every socket. */
+export const CORE_REQUESTS: Record<Exclude<CoreEvent, 'ping'>, CoreRequest> = {
+  doctype_subscribe: subscribe(doctypeOf('doctype_subscribe'), ([dt]) => doctypeRoom(dt)),
+  doctype_unsubscribe: {
+    run: (socket, args) => socket.leave(doctypeRoom(doctypeOf('doctype_unsubscribe')(args)[0])),
+  },
+  doc_subscribe: subscribe(docOf('doc_subscribe'), ([dt, dn]) => docRoom(dt, dn!)),
+  doc_unsubscribe: {
+    run: (socket, args) => {
+      const [dt, dn] = docOf('doc_unsubscribe')(args);
+      socket.leave(docRoom(dt, dn!));
+    },
+  },
+  task_subscribe: subscribeTask('task_subscribe'),
+  progress_subscribe: subscribeTask('progress_subscribe'),
+  task_unsubscribe: {
+    run: (socket, [taskId]) =>
+      socket.leave(taskRoom(nameArg('task_unsubscribe', 'task_id', taskId))),
+  },
+  doc_open: {
+    needs: docOf('doc_open'),
+    run: (socket, _args, _deps, target) => {
+      if (!socket.connected) return;
+      const [dt, dn] = target as [string, string];
+      const room = openDocRoom(dt, dn);
+      socket.join(room);
+      const session = socket.data;
+      session.openDocs ??= new Map();
+      session.openDocs.set(room, { doctype: dt, docname: dn });
+      notifyViewers(socket.nsp, session.user, dt, dn);
+    },
+  },
+  doc_close: {
+    run: (socket, args) => {
+      const [dt, dn] = docOf('doc_close')(args) as [string, string];
+      const room = openDocRoom(dt, dn);
+      socket.leave(room);
+      // Only this document is forgotten (upstream's filter dropped every tracked document).
+      if (socket.data.openDocs?.delete(room)) notifyViewers(socket.nsp, socket.data.user, dt, dn);
+    },
+  },
+  herald_whoami: {
+    waits: true,
+    run: async (socket, _args, deps) => {
+      // For `herald doctor`: who this socket is, where it is, and whether the backchannel answers now.
+      const session = socket.data;
+      const started = Date.now();
+      let backchannelCheck: Record<string, unknown>;
+      try {
+        const identity = await deps.backchannel.userInfo(session.backchannel, { fresh: true });
+        backchannelCheck = {
+          ok: true,
+          url: session.backchannel.base,
+          user: identity.user,
+          ms: Date.now() - started,
+        };
+      } catch (error) {
+        const cause = asHeraldError(error);
+        backchannelCheck = {
+          ok: false,
+          url: session.backchannel.base,
+          code: cause.code,
+          detail: cause.message,
+          hint: cause.hint,
+        };
+      }
+      return {
+        server: 'herald',
+        version: deps.version,
+        site: session.site,
+        user: session.user,
+        userType: session.userType,
+        installedApps: session.installedApps,
+        rooms: [...socket.rooms].filter((room) => room !== socket.id),
+        transport: socket.conn.transport.name,
+        recovered: socket.recovered,
+        backchannel: backchannelCheck,
+      };
+    },
+  },
+  open_in_editor: {
+    waits: true,
+    run: async (socket, [data], deps) => {
+      if (!deps.developerMode)
+        throw new HeraldError(
+          'HERALD_BAD_ARGUMENT',
+          'open_in_editor: only available in developer mode',
+        );
+      if (socket.data.user === GUEST)
+        throw new HeraldError('HERALD_PERMISSION_DENIED', 'open_in_editor: not for Guest');
+      await deps.broker.publish(JSON.stringify(data ?? {}), 'open_in_editor');
+    },
+  },
+};
