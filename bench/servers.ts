@@ -37,22 +37,28 @@ export function start(args: string[], ready: RegExp, port: number): Promise<Chil
     },
   );
   let output = '';
+  let stopping = false;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`not ready after 30 s: ${args.join(' ')}\n${output}`)),
       30_000,
     );
+    let started = false;
     const onData = (chunk: Buffer) => {
-      output += chunk;
+      // The last lines are kept, to show if it dies.
+      output = (output + chunk).slice(-8000);
+      if (started) return;
       const match = ready.exec(output);
       if (match) {
+        started = true;
         clearTimeout(timer);
         resolve({
           proc,
           port: match[1] ? Number(match[1]) : port,
           stop: () =>
             new Promise((done) => {
-              if (proc.exitCode !== null) return done();
+              stopping = true;
+              if (proc.exitCode !== null || proc.signalCode !== null) return done();
               proc.once('exit', () => done());
               if (!PROFILE_DIR) return proc.kill('SIGKILL');
               // A profiled server exits on its own (heap-probe.ts), so its profile is written.
@@ -64,9 +70,18 @@ export function start(args: string[], ready: RegExp, port: number): Promise<Chil
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
-    proc.once('exit', (code) =>
-      reject(new Error(`exited with ${code}: ${args.join(' ')}\n${output}`)),
-    );
+    proc.once('exit', (code, signal) => {
+      if (!started) {
+        reject(new Error(`exited with ${code ?? signal}: ${args.join(' ')}\n${output}`));
+        return;
+      }
+      if (stopping) return;
+      // A server that dies under load would leave the generator waiting for answers: stop here.
+      process.stderr.write(
+        `bench: ${args.join(' ')} exited during the run (${code ?? signal}); its last output:\n${output}\n`,
+      );
+      process.exit(1);
+    });
   });
 }
 
