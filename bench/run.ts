@@ -322,11 +322,6 @@ if (wanted('churn')) {
         const t = performance.now();
         await gen.sequence(steps, true);
         if (round >= 0) rates.push((ops.length * 2) / ((performance.now() - t) / 1000));
-        console.error(
-          target,
-          round,
-          ((ops.length * 2) / ((performance.now() - t) / 1000)).toFixed(0),
-        );
       }
       await noteBusy('presence churn', target, gen, srv);
       // Viewer-event latency at a fixed rate: a user opens a document another user has open, and

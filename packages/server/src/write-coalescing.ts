@@ -7,20 +7,43 @@ interface WsTransport {
   send(packets: unknown[]): void;
   socket?: { _socket?: RawSocket };
   [CORKED]?: boolean;
+  [ENGINE]?: EngineSocket;
 }
 interface RawSocket {
   cork(): void;
   uncork(): void;
   destroyed?: boolean;
 }
+/** The parts of Engine.IO's socket this relies on. */
 interface EngineSocket {
   transport: WsTransport;
-  on(event: 'upgrade', fn: (transport: WsTransport) => void): void;
+  writeBuffer: unknown[];
+  flush(): void;
+  on(event: 'upgrade', fn: (this: EngineSocket, transport: WsTransport) => void): void;
 }
 
 const CORKED = Symbol('herald.corked');
+const ENGINE = Symbol('herald.engine');
 
-const uncork = (raw: RawSocket, transport: WsTransport) => {
+/**
+ * The end of a corked turn. Engine.IO held back the packets that came after the turn's first
+ * frame (it waits for that frame's write); they are handed to `ws` now, as one batch, so they
+ * leave in the same write as the first instead of in a write of their own a turn later. Then
+ * the socket is uncorked. (Engine.IO's callbacks stay in step: every batch it hands over still
+ * ends in one write callback.)
+ */
+const endTurn = (raw: RawSocket, transport: WsTransport) => {
+  const engine = transport[ENGINE];
+  if (
+    !raw.destroyed &&
+    engine &&
+    engine.transport === transport &&
+    engine.writeBuffer.length > 0 &&
+    !transport.writable
+  ) {
+    transport.writable = true;
+    engine.flush();
+  }
   transport[CORKED] = false;
   if (!raw.destroyed) raw.uncork();
 };
@@ -35,30 +58,30 @@ function coalescedSend(this: WsTransport, packets: unknown[]): void {
   if (raw && !this[CORKED]) {
     this[CORKED] = true;
     raw.cork();
-    setImmediate(uncork, raw, this);
+    setImmediate(endTurn, raw, this);
   }
   (Object.getPrototypeOf(this) as WsTransport).send.call(this, packets);
-  // Engine.IO holds further packets back until the frames just given to `ws` are written, which
-  // with the socket corked is the end of the turn: they would leave in a write of their own. The
-  // transport stays writable while corked, so every packet of the turn joins the same write. (Each
-  // send still ends in its own write callback, which is what Engine.IO counts its callbacks by.)
-  if (this[CORKED]) this.writable = true;
 }
 
 /**
  * Coalesces each websocket's writes within one event-loop turn: a burst of events to a socket
  * becomes one write instead of one per frame. The frames and their order are unchanged.
  */
-function coalesce(transport: WsTransport): void {
+function coalesce(transport: WsTransport, engine: EngineSocket): void {
   if (transport.name !== 'websocket' || transport.send === coalescedSend) return;
   if (typeof transport.socket?._socket?.cork !== 'function') return;
+  transport[ENGINE] = engine;
   transport.send = coalescedSend;
+}
+
+function onUpgrade(this: EngineSocket, transport: WsTransport): void {
+  coalesce(transport, this);
 }
 
 /** Applies write coalescing to every websocket connection of a server, upgraded ones included. */
 export function enableWriteCoalescing(io: Server): void {
   io.engine.on('connection', (socket: EngineSocket) => {
-    coalesce(socket.transport);
-    socket.on('upgrade', coalesce);
+    coalesce(socket.transport, socket);
+    socket.on('upgrade', onUpgrade);
   });
 }
