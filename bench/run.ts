@@ -30,7 +30,7 @@ const SIZES = {
 }[mode];
 const SITE = 'bench.local';
 /** Timed runs of the short storms (connect, subscribe, churn), after a warm-up; the median counts. */
-const ROUNDS = mode === 'smoke' ? 1 : 3;
+const ROUNDS = { smoke: 1, quick: 3, full: 5 }[mode];
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 const VIEWER_RATE = 100; // doc_open per second for the viewer-event latency
 const threadsArg = process.argv.indexOf('--threads');
