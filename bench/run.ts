@@ -31,7 +31,13 @@ const SIZES = {
 const SITE = 'bench.local';
 /** Timed runs of the short storms (connect, subscribe, churn), after a warm-up; the median counts. */
 const ROUNDS = { smoke: 1, quick: 3, full: 5 }[mode];
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+/** The value at quantile `q` of values sorted in ascending order. */
+const percentile = (sorted: number[], q: number) => sorted[Math.floor(sorted.length * q)]!;
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 const VIEWER_RATE = 100; // doc_open per second for the viewer-event latency
 const threadsArg = process.argv.indexOf('--threads');
 // The generator's threads: one core is left to the server under test (and its backend stub).
@@ -347,8 +353,8 @@ if (wanted('churn')) {
       const latencies = (await gen.latencies()).sort((x, y) => x - y);
       return {
         rate: median(rates),
-        p50: latencies[Math.floor(latencies.length / 2)]!,
-        p99: latencies[Math.floor(latencies.length * 0.99)]!,
+        p50: percentile(latencies, 0.5),
+        p99: percentile(latencies, 0.99),
       };
     }),
   );
@@ -419,8 +425,8 @@ if (wanted('fanout')) {
       return {
         rate: expected / seconds,
         cpuPerDelivery,
-        p50: latencies[Math.floor(latencies.length / 2)]!,
-        p99: latencies[Math.floor(latencies.length * 0.99)]!,
+        p50: percentile(latencies, 0.5),
+        p99: percentile(latencies, 0.99),
       };
     }),
   );
