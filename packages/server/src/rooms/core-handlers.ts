@@ -64,10 +64,12 @@ function runNow(
   args: unknown[],
   ack: Ack | undefined,
   deps: CoreDeps,
+  target: PermissionTarget | undefined,
+  invalid: unknown,
 ): boolean {
   if (request.waits || socket.data.pending !== undefined) return false;
   try {
-    const target = request.needs?.(args);
+    if (invalid !== undefined) throw invalid;
     if (target && cachedPermission(socket, deps.backchannel, target) === undefined) return false;
     succeed(socket, event, ack, request.run(socket, args, deps, target));
   } catch (error) {
@@ -84,24 +86,17 @@ async function settle(
   args: unknown[],
   ack: Ack | undefined,
   deps: CoreDeps,
+  target: PermissionTarget | undefined,
+  invalid: unknown,
   early: Promise<void> | undefined,
 ): Promise<void> {
   try {
-    const target = request.needs?.(args);
+    if (invalid !== undefined) throw invalid;
     if (target) await (early ?? requirePermission(socket, deps.backchannel, target));
     const extra = request.run(socket, args, deps, target);
     succeed(socket, event, ack, request.waits ? await extra : extra);
   } catch (error) {
     fail(socket, event, ack, error, deps);
-  }
-}
-
-/** The permission target of a request with valid arguments that needs one. */
-function targetOf(request: CoreRequest, args: unknown[]): PermissionTarget | undefined {
-  try {
-    return request.needs?.(args);
-  } catch {
-    return undefined; // answered in its turn
   }
 }
 
@@ -128,11 +123,18 @@ export class CoreHandlers {
       }
       const name = event as Exclude<CoreEvent, 'ping'>;
       const request = CORE_REQUESTS[name];
-      if (runNow(this, name, request, args, ack, deps)) return;
-      const target = targetOf(request, args);
+      // The arguments are checked once; bad ones are answered in the request's turn.
+      let target: PermissionTarget | undefined;
+      let invalid: unknown;
+      try {
+        target = request.needs?.(args);
+      } catch (error) {
+        invalid = error;
+      }
+      if (runNow(this, name, request, args, ack, deps, target, invalid)) return;
       const early = target && startEarlyCheck(this, deps.backchannel, target);
       const session = this.data;
-      const run = () => settle(this, name, request, args, ack, deps, early);
+      const run = () => settle(this, name, request, args, ack, deps, target, invalid, early);
       // settle never rejects: it answers every failure.
       const next: Promise<void> = (session.pending ? session.pending.then(run) : run()).then(() => {
         // Drained: an idle socket holds no promise.
