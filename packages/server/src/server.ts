@@ -8,6 +8,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { type EventMessage, serializeEventMessage } from '@herald/protocol';
 import { Server } from 'socket.io';
+import { WebSocketServer } from 'ws';
 import { authenticate } from './auth/authenticate.js';
 import { Backchannel } from './auth/backchannel.js';
 import { RedisSocketSecret, type SocketSecret, StaticSocketSecret } from './auth/socket-secret.js';
@@ -17,6 +18,7 @@ import { MemoryBroker } from './bridge/broker-memory.js';
 import { RedisBroker } from './bridge/broker-redis.js';
 import { EventRouter } from './bridge/router.js';
 import type { Config } from './config/schema.js';
+import { leanParser, trimConnectionMemory } from './connection-memory.js';
 import { mountDemo, prepareDemoConfig } from './demo.js';
 import { HeraldError } from './errors.js';
 import { appEventListener, type HandlerStats } from './handlers/dispatch.js';
@@ -33,7 +35,6 @@ import { type Logger, silentLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { NamespaceSweeper } from './namespaces.js';
 import { redactUrl } from './redis/client.js';
-import { releaseRequests } from './release-request.js';
 import { CoreHandlers } from './rooms/core-handlers.js';
 import { tolerateDuplicateConnects } from './rooms/duplicate-connect.js';
 import { LegacyHandlers } from './rooms/legacy-handlers.js';
@@ -91,6 +92,11 @@ export async function startHerald(
     // The origin is checked per namespace by the connect middleware, as upstream does.
     cors: { origin: true, credentials: true },
     serveClient: false,
+    // Socket.IO's own parser, with a decoder that keeps less per connection.
+    parser: leanParser,
+    // ws 8.23 or later (Engine.IO's own pin is older) lets go of the last frame's read buffer once
+    // the frame is read, instead of pinning it on an idle connection until the next frame.
+    wsEngine: WebSocketServer,
     // Compression costs CPU on every frame for small JSON events; off, as upstream.
     perMessageDeflate: false,
     ...(config.recoveryWindowMs > 0 && {
@@ -104,7 +110,7 @@ export async function startHerald(
   });
 
   if (config.writeCoalescing) enableWriteCoalescing(io as unknown as Server);
-  releaseRequests(io as unknown as Server);
+  trimConnectionMemory(io as unknown as Server);
 
   let broker: Broker;
   let secret: SocketSecret;
@@ -202,15 +208,6 @@ export async function startHerald(
       metrics,
     }),
   );
-  // Listeners shared by every socket: an idle socket costs its rooms and session, no closures.
-  const core = new CoreHandlers({
-    backchannel,
-    broker,
-    developerMode: config.developerMode,
-    logger,
-    version: VERSION,
-    recoveryWindowMs: config.recoveryWindowMs,
-  });
   const onAppEvent = appEventListener({
     registry,
     forwarder,
@@ -219,12 +216,25 @@ export async function startHerald(
     logger,
     metrics,
   });
+  // One listener shared by every socket takes its events (core ones, then the apps'): an idle
+  // socket costs its rooms and session, no closures.
+  const core = new CoreHandlers(
+    {
+      backchannel,
+      broker,
+      developerMode: config.developerMode,
+      logger,
+      version: VERSION,
+      recoveryWindowMs: config.recoveryWindowMs,
+    },
+    onAppEvent,
+  );
   const debug = logger.isLevelEnabled('debug');
+  const guardDuplicateConnects = tolerateDuplicateConnects(io);
   sites.on('connection', (socket) => {
-    tolerateDuplicateConnects(socket);
+    guardDuplicateConnects(socket);
     core.attach(socket);
     legacy?.attach(socket, backchannel);
-    socket.onAny(onAppEvent);
     if (debug) {
       const log = logger.child({
         site: socket.data.site,

@@ -1,6 +1,6 @@
 import type { Credentials } from '@herald/protocol';
 import type { DefaultEventsMap, Namespace, Server, Socket } from 'socket.io';
-import type { BackchannelTarget } from './auth/backchannel.js';
+import type { BackchannelTarget, Identity } from './auth/backchannel.js';
 
 /** What Herald knows about an authenticated socket (Socket.IO's `socket.data`). */
 export interface SocketSession {
@@ -19,6 +19,35 @@ export interface SocketSession {
   pending?: Promise<void> | undefined;
   /** Permission checks started ahead of the socket's earlier requests, still running. */
   earlyChecks?: number | undefined;
+}
+
+/**
+ * The session of an authenticated socket, laid out for memory: one object per socket, whose fields
+ * sit in the object itself, and which is also where its backchannel calls go (no second object).
+ */
+export class Session implements SocketSession, BackchannelTarget {
+  readonly user: string;
+  readonly userType: string;
+  readonly installedApps: string[];
+  openDocs: SocketSession['openDocs'] = undefined;
+  state: SocketSession['state'] = undefined;
+  pending: SocketSession['pending'] = undefined;
+  earlyChecks: SocketSession['earlyChecks'] = undefined;
+
+  constructor(
+    readonly base: string,
+    readonly site: string,
+    readonly credentials: Credentials,
+    identity: Identity,
+  ) {
+    this.user = identity.user;
+    this.userType = identity.userType;
+    this.installedApps = identity.installedApps;
+  }
+
+  get backchannel(): BackchannelTarget {
+    return this;
+  }
 }
 
 // Event maps stay open: the Frappe protocol lets apps define their own events.

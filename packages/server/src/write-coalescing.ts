@@ -1,4 +1,5 @@
 import type { Server } from 'socket.io';
+import { atTurnEnd } from './turn-end.js';
 
 /** The parts of Engine.IO's websocket transport this relies on (engine.io 6 with ws 8). */
 interface WsTransport {
@@ -32,9 +33,11 @@ const ENGINE = Symbol('herald.engine');
  * the socket is uncorked. (Engine.IO's callbacks stay in step: every batch it hands over still
  * ends in one write callback.)
  */
-const endTurn = (raw: RawSocket, transport: WsTransport) => {
+const uncork = (transport: WsTransport) => {
+  const raw = transport.socket?._socket;
   const engine = transport[ENGINE];
   if (
+    raw &&
     !raw.destroyed &&
     engine &&
     engine.transport === transport &&
@@ -45,20 +48,29 @@ const endTurn = (raw: RawSocket, transport: WsTransport) => {
     engine.flush();
   }
   transport[CORKED] = false;
-  if (!raw.destroyed) raw.uncork();
+  if (raw && !raw.destroyed) raw.uncork();
+};
+
+/** The transports corked in this turn, uncorked together when it ends. */
+let corked: WsTransport[] = [];
+const uncorkAll = () => {
+  const these = corked;
+  corked = [];
+  for (const transport of these) uncork(transport);
 };
 
 /**
  * The websocket transport's `send`, corking its TCP socket at the first frame of an event-loop
- * turn and uncorking it when the turn ends. One function for every connection: a connection
- * costs a flag, not closures.
+ * turn and uncorking it when the turn ends (`atTurnEnd`, after the turn's batched emits). One
+ * function for every connection: a connection costs a flag, not closures.
  */
 function coalescedSend(this: WsTransport, packets: unknown[]): void {
   const raw = this.socket?._socket;
   if (raw && !this[CORKED]) {
     this[CORKED] = true;
     raw.cork();
-    setImmediate(endTurn, raw, this);
+    if (corked.length === 0) atTurnEnd('flush', uncorkAll);
+    corked.push(this);
   }
   (Object.getPrototypeOf(this) as WsTransport).send.call(this, packets);
 }
@@ -82,6 +94,7 @@ function onUpgrade(this: EngineSocket, transport: WsTransport): void {
 export function enableWriteCoalescing(io: Server): void {
   io.engine.on('connection', (socket: EngineSocket) => {
     coalesce(socket.transport, socket);
-    socket.on('upgrade', onUpgrade);
+    // Only a connection that did not start on websocket can upgrade to it.
+    if (socket.transport.name !== 'websocket') socket.on('upgrade', onUpgrade);
   });
 }

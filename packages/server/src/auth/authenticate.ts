@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { asHeraldError, HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import type { HeraldSocket } from '../session.js';
+import { type HeraldSocket, Session } from '../session.js';
 import type { Backchannel } from './backchannel.js';
 import type { TrustedProxies } from './trusted-proxies.js';
 
@@ -111,12 +111,7 @@ export function authenticate(deps: {
     const target = { base, site: check.site, credentials: check.credentials };
     backchannel.userInfo(target).then(
       (identity) => {
-        socket.data = {
-          site: check.site,
-          ...identity,
-          credentials: check.credentials,
-          backchannel: target,
-        };
+        socket.data = new Session(base, check.site, check.credentials, identity);
         deps.metrics?.connects.inc({ outcome: 'accepted', reason: '' });
         next();
       },

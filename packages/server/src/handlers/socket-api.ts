@@ -1,4 +1,5 @@
 import type { Backchannel } from '../auth/backchannel.js';
+import { endWithSession } from '../rooms/session-end.js';
 import type { HeraldSocket } from '../session.js';
 import type { HandlerSocket } from './types.js';
 
@@ -24,7 +25,10 @@ export function handlerSocket(socket: HeraldSocket, backchannel: Backchannel): H
     get: <T>(key: string, fallback?: T) =>
       session.state?.has(key) ? (session.state.get(key) as T) : fallback,
     set: (key, value) => {
-      session.state ??= new Map();
+      if (!session.state) {
+        session.state = new Map();
+        endWithSession(socket);
+      }
       session.state.set(key, value);
     },
     participants: (room) => {

@@ -14,19 +14,24 @@ import {
   startEarlyCheck,
 } from './permission-check.js';
 import { type Ack, answer, failure, splitAck } from './reply.js';
+import { endWithSession } from './session-end.js';
+import { SessionOffsets } from './session-offsets.js';
 import { notifyViewers } from './viewers.js';
 
 export { CORE_EVENTS, type CoreDeps, isCoreEvent } from './core-requests.js';
 
-/** Socket.IO's disconnect reasons after which connection state recovery may restore the session. */
-const RECOVERABLE = new Set([
-  'transport error',
-  'transport close',
-  'forced close',
-  'ping timeout',
-  'server shutting down',
-  'forced server close',
-]);
+type AnyListener = (this: HeraldSocket, event: string, ...raw: unknown[]) => void;
+
+/**
+ * `socket.onAny(listener)` for a socket's one catch-all listener. Socket.IO keeps catch-all
+ * listeners in an array it grows by push, which reserves room for 16 (about 130 bytes more per
+ * socket); the first listener gets an array of its own size instead.
+ */
+function listenToAll(socket: HeraldSocket, listener: AnyListener): void {
+  const any = socket as unknown as { _anyListeners?: AnyListener[] };
+  if (any._anyListeners === undefined) any._anyListeners = [listener];
+  else socket.onAny(listener);
+}
 
 /** Answers a request that succeeded, with the fields its `run` returned. */
 function succeed(socket: HeraldSocket, event: string, ack: Ack | undefined, extra: unknown): void {
@@ -107,14 +112,17 @@ async function settle(
  * doc_close can never overtake the doc_open before it; only their permission checks may run ahead.
  */
 export class CoreHandlers {
-  readonly #deps: CoreDeps;
-  readonly #onEvent: (this: HeraldSocket, event: string, ...raw: unknown[]) => void;
-  readonly #onDisconnect: (this: HeraldSocket, reason: string) => void;
+  readonly #onEvent: AnyListener;
+  readonly #offsets: SessionOffsets | undefined;
 
-  constructor(deps: CoreDeps) {
-    this.#deps = deps;
+  /** `otherEvents` gets every event that is not a core event (the installed apps' handlers). */
+  constructor(deps: CoreDeps, otherEvents?: AnyListener) {
+    this.#offsets = deps.recoveryWindowMs ? new SessionOffsets(deps.recoveryWindowMs) : undefined;
     this.#onEvent = function (event, ...raw) {
-      if (!isCoreEvent(event)) return;
+      if (!isCoreEvent(event)) {
+        otherEvents?.call(this, event, ...raw);
+        return;
+      }
       const { args, ack } = splitAck(raw);
       if (event === 'ping') {
         this.emit('pong');
@@ -142,36 +150,21 @@ export class CoreHandlers {
       });
       session.pending = next;
     };
-    this.#onDisconnect = function (reason) {
-      const session = this.data;
-      // Socket.IO has already removed the socket from its rooms: the viewers left are the others.
-      for (const { doctype, docname } of session.openDocs?.values() ?? []) {
-        notifyViewers(this.nsp, session.user, doctype, docname);
-      }
-      // A session that may be recovered keeps its open documents and state for its return.
-      if (!RECOVERABLE.has(reason)) {
-        session.openDocs = undefined;
-        session.state = undefined;
-      }
-    };
   }
 
   /** Joins the automatic rooms and takes the socket's core events from now on. */
   attach(socket: HeraldSocket): void {
     const session = socket.data;
     socket.join(autoRooms(session.user, session.userType));
-    socket.onAny(this.#onEvent);
-    socket.on('disconnect', this.#onDisconnect);
-    const { recoveryWindowMs } = this.#deps;
-    if (recoveryWindowMs && !socket.recovered) {
-      // Socket.IO recovers a session only from the offset of an event the client received: a first
-      // event gives every client one, even if nothing else reaches it before it loses its connection.
-      socket.emit('herald_session', { recoveryWindowMs });
+    listenToAll(socket, this.#onEvent);
+    if (!socket.recovered) {
+      // A first event gives the client an offset to recover its session from.
+      this.#offsets?.add(socket);
+      return;
     }
-    if (socket.recovered) {
-      // Back within the recovery window: its rooms were restored, open documents included.
-      for (const { doctype, docname } of session.openDocs?.values() ?? [])
-        notifyViewers(socket.nsp, session.user, doctype, docname);
-    }
+    // Back within the recovery window: its rooms were restored, open documents included.
+    if (session.openDocs || session.state) endWithSession(socket);
+    for (const { doctype, docname } of session.openDocs?.values() ?? [])
+      notifyViewers(socket.nsp, session.user, doctype, docname);
   }
 }

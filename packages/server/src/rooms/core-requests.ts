@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { HeraldSocket } from '../session.js';
 import type { PermissionTarget } from './permission-check.js';
 import { docnameArg, nameArg } from './reply.js';
+import { endWithSession } from './session-end.js';
 import { notifyViewers } from './viewers.js';
 
 /** What the core requests need. */
@@ -112,7 +113,10 @@ export const CORE_REQUESTS: Record<Exclude<CoreEvent, 'ping'>, CoreRequest> = {
       const room = openDocRoom(dt, dn);
       socket.join(room);
       const session = socket.data;
-      session.openDocs ??= new Map();
+      if (!session.openDocs) {
+        session.openDocs = new Map();
+        endWithSession(socket);
+      }
       session.openDocs.set(room, { doctype: dt, docname: dn });
       notifyViewers(socket.nsp, session.user, dt, dn);
     },
