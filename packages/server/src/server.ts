@@ -38,6 +38,7 @@ import { redactUrl } from './redis/client.js';
 import { CoreHandlers } from './rooms/core-handlers.js';
 import { tolerateDuplicateConnects } from './rooms/duplicate-connect.js';
 import { LegacyHandlers } from './rooms/legacy-handlers.js';
+import { limitViewerNotices } from './rooms/viewers.js';
 import type { HeraldIo } from './session.js';
 import { VERSION } from './version.js';
 import { enableWriteCoalescing } from './write-coalescing.js';
@@ -111,6 +112,7 @@ export async function startHerald(
 
   if (config.writeCoalescing) enableWriteCoalescing(io as unknown as Server);
   trimConnectionMemory(io as unknown as Server);
+  limitViewerNotices(io, config.viewersIntervalMs);
 
   let broker: Broker;
   let secret: SocketSecret;

@@ -21,9 +21,12 @@ const serverSide = (stack: Stack, client: Socket) => {
   return socket;
 };
 
+/** Clients made here (not by the stack): closed after the tests, even after a failure. */
+const made: Socket[] = [];
 /** A client that reconnects at once when its connection is lost. */
 const reconnecting = (client: Socket) => {
   client.io.reconnection(true).reconnectionDelay(50).reconnectionDelayMax(100);
+  made.push(client);
   return client;
 };
 
@@ -31,9 +34,15 @@ describe('what a connection keeps', () => {
   let stack: Stack;
   before(async () => {
     // Node's polling transport cannot set Host: the site comes from default_site for 127.0.0.1.
-    stack = await startStack({ config: { recoveryWindowMs: 60_000, defaultSite: SITE1 } });
+    // Every viewer change is told at once (the test follows each step of a recovery).
+    stack = await startStack({
+      config: { recoveryWindowMs: 60_000, defaultSite: SITE1, viewersIntervalMs: 0 },
+    });
   });
-  after(() => stack.close());
+  after(async () => {
+    for (const client of made) client.disconnect();
+    await stack.close();
+  });
 
   test('neither the websocket upgrade request nor the first polling request stays in memory', async () => {
     const http = (stack.herald.io as unknown as { httpServer: import('node:http').Server })

@@ -108,3 +108,66 @@ describe('doc_viewers: who is viewing a document', () => {
     alice.disconnect();
   });
 });
+
+describe('doc_viewers of a busy document', () => {
+  const toggle = (socket: ClientSocket, event: 'doc_open' | 'doc_close', docname: string) =>
+    socket.timeout(10_000).emitWithAck(event, 'ToDo', docname);
+
+  for (const intervalMs of [2000, 0]) {
+    test(
+      intervalMs
+        ? 'with an interval: the first change is told at once, a burst after it as one latest state'
+        : 'with --viewers-interval 0: every change is told',
+      async () => {
+        const stack = await startStack({ config: { viewersIntervalMs: intervalMs } });
+        try {
+          const bob = await stack.connect({ site: SITE1, sid: 'sid-bob' });
+          const alice = await stack.connect({ site: SITE1, sid: 'sid-alice' });
+          const admin = await stack.connect({ site: SITE1, sid: 'sid-admin' });
+          const told: { users: string[]; at: number }[] = [];
+          bob.on('doc_viewers', (v: Viewers) => told.push({ users: v.users, at: Date.now() }));
+          await toggle(bob, 'doc_open', 'TD-9');
+          const start = Date.now();
+          await toggle(alice, 'doc_open', 'TD-9');
+          await waitFor(() => told.length === 1, { what: 'the first change' });
+          assert.ok(
+            intervalMs === 0 || told[0]!.at - start < intervalMs,
+            'told at once, not at the end of the interval',
+          );
+          // A burst of changes.
+          await toggle(admin, 'doc_open', 'TD-9');
+          await toggle(alice, 'doc_close', 'TD-9');
+          await toggle(alice, 'doc_open', 'TD-9');
+          await toggle(alice, 'doc_close', 'TD-9');
+          const expected = intervalMs
+            ? [
+                [BOB, ALICE],
+                [BOB, 'Administrator'],
+              ]
+            : [
+                [BOB, ALICE],
+                [BOB, ALICE, 'Administrator'],
+                [BOB, 'Administrator'],
+                [BOB, 'Administrator', ALICE],
+                [BOB, 'Administrator'],
+              ];
+          await waitFor(() => told.length === expected.length, {
+            what: 'the changes to be told',
+            timeoutMs: 15_000,
+          });
+          assert.deepEqual(
+            told.map((t) => t.users),
+            expected,
+          );
+          if (intervalMs)
+            assert.ok(
+              told[1]!.at - told[0]!.at >= intervalMs - 50,
+              'the latest state, an interval later',
+            );
+        } finally {
+          await stack.close();
+        }
+      },
+    );
+  }
+});

@@ -229,6 +229,14 @@ export const SETTINGS: Setting[] = [
     defaultText: 'true',
   },
   {
+    key: 'viewersIntervalMs',
+    flag: '--viewers-interval <ms>',
+    env: ['HERALD_VIEWERS_INTERVAL_MS'],
+    description:
+      "while a document's viewers change, tell them the first change at once and then the latest state at most this often (0: every change at once)",
+    defaultText: '100',
+  },
+  {
     key: 'apiKeys',
     flag: '--api-key <key...>',
     env: ['HERALD_API_KEYS'],
