@@ -6,12 +6,34 @@ import type { Duplex } from 'node:stream';
 import { type Server, Socket } from 'socket.io';
 import * as parser from 'socket.io-parser';
 
-/** What Socket.IO reads of a connection's HTTP request after the Engine.IO handshake. */
-type RequestFacts = Pick<IncomingMessage, 'headers' | 'url'> & {
-  _query?: unknown;
-  connection: { encrypted: boolean; remoteAddress: string | undefined };
-  socket: { encrypted: boolean; remoteAddress: string | undefined };
-};
+/**
+ * What Socket.IO reads of a connection's HTTP request after the Engine.IO handshake: its headers,
+ * URL and query, and of its TCP socket whether it is encrypted and the peer's address (read as
+ * `request.socket.*` or `request.connection.*`, both this object).
+ */
+class RequestFacts {
+  readonly headers: IncomingMessage['headers'];
+  readonly url: string | undefined;
+  readonly _query: unknown;
+  readonly encrypted: boolean;
+  readonly remoteAddress: string | undefined;
+
+  constructor(request: IncomingMessage & { _query?: unknown }) {
+    this.headers = request.headers;
+    this.url = request.url;
+    this._query = request._query;
+    this.encrypted = Boolean((request.socket as { encrypted?: boolean }).encrypted);
+    this.remoteAddress = request.socket.remoteAddress;
+  }
+
+  get socket(): { encrypted: boolean; remoteAddress: string | undefined } {
+    return this;
+  }
+
+  get connection(): { encrypted: boolean; remoteAddress: string | undefined } {
+    return this;
+  }
+}
 type Listener = ((...args: unknown[]) => void) & { listener?: unknown };
 /** Engine.IO's stand-in for the response to a websocket upgrade (engine.io 6). */
 interface UpgradeResponse {
@@ -34,18 +56,8 @@ interface EngineConnection {
  */
 function keepRequestFacts(conn: EngineConnection): void {
   const request = conn.request as IncomingMessage & { _query?: unknown };
-  if (!request?.socket) return;
-  const tcp = {
-    encrypted: Boolean((request.socket as { encrypted?: boolean }).encrypted),
-    remoteAddress: request.socket.remoteAddress,
-  };
-  conn.request = {
-    headers: request.headers,
-    url: request.url,
-    _query: request._query,
-    connection: tcp,
-    socket: tcp,
-  };
+  if (request?.socket && !(request instanceof RequestFacts))
+    conn.request = new RequestFacts(request);
 }
 
 /**
