@@ -28,7 +28,9 @@ const server = createServer((req, res) => {
     res.end();
   }
 });
-server.listen(Number(process.argv[3] ?? 0), '127.0.0.1', () => {
+// A long accept queue: the baseline opens a connection per call, thousands at once in a storm, and
+// a connection the stub's queue drops is a failed call that the baseline counts as a quick denial.
+server.listen({ port: Number(process.argv[3] ?? 0), host: '127.0.0.1', backlog: 4096 }, () => {
   const address = server.address();
   process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : ''}\n`);
 });

@@ -137,6 +137,24 @@ const waitUntil = (check: () => boolean | Promise<boolean>, timeoutMs = 120_000)
 const baselineDone = async (port: number) =>
   ((await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as { done: number }).done;
 /**
+ * Backend calls that got no answer so far: the baseline counts its own; Herald's are in its
+ * metrics (backchannel requests whose outcome is not ok).
+ */
+async function failedCalls(target: Target, port: number): Promise<number> {
+  if (target === 'baseline')
+    return ((await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as { failed: number })
+      .failed;
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let failed = 0;
+  for (const line of text.split('\n')) {
+    const match = /^herald_backchannel_requests_total\{[^}]*outcome="([^"]*)"[^}]*\} (\d+)/.exec(
+      line,
+    );
+    if (match && match[1] !== 'ok') failed += Number(match[2]);
+  }
+  return failed;
+}
+/**
  * Sends requests and waits until the server has handled them all: Herald acknowledges each one;
  * the baseline, like upstream, answers nothing, so its own count of handled requests is watched.
  */
@@ -256,10 +274,12 @@ if (wanted('subscribe')) {
       const perSocket = 7;
       const rates: number[] = [];
       let before = 0;
+      let failedBefore = 0;
       for (let round = -1; round < ROUNDS; round += 1) {
         if (round === 0) {
           await mark(gen, srv);
           before = (await backend.counts()).has_permission;
+          failedBefore = await failedCalls(target, port);
         }
         const requests = Array.from({ length: SIZES.sockets }, (_, i) => {
           const user = Math.floor(i / 10);
@@ -283,7 +303,8 @@ if (wanted('subscribe')) {
       }
       await noteBusy('subscribe storm', target, gen, srv);
       const calls = ((await backend.counts()).has_permission - before) / ROUNDS;
-      return { rate: median(rates), calls };
+      const failed = ((await failedCalls(target, port)) - failedBefore) / ROUNDS;
+      return { rate: median(rates), calls, failed };
     }),
   );
   record('subscribe storm', 'subscribes/s', subscribes.herald.rate, subscribes.baseline.rate, {
@@ -291,6 +312,13 @@ if (wanted('subscribe')) {
     better: 'higher',
   });
   record('subscribe storm', 'backend calls', subscribes.herald.calls, subscribes.baseline.calls);
+  // A call that failed (the baseline opens a connection per call) is counted as a quick refusal.
+  record(
+    'subscribe storm',
+    'backend calls failed',
+    subscribes.herald.failed,
+    subscribes.baseline.failed,
+  );
 }
 
 if (wanted('churn')) {

@@ -9,7 +9,7 @@ const [port, backend, redisUrl] = [Number(process.argv[2]), process.argv[3]!, pr
 const http = createServer((req, res) => {
   if (req.url === '/stats') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ heapUsed: process.memoryUsage().heapUsed, done }));
+    res.end(JSON.stringify({ heapUsed: process.memoryUsage().heapUsed, done, failed }));
     return;
   }
   res.writeHead(404);
@@ -23,6 +23,8 @@ const realtime = io.of(/^\/.*$/);
 
 /** Client requests fully handled (for the benchmark to know when the work is done). */
 let done = 0;
+/** Backend calls that failed (no answer from the web server), for the benchmark to report. */
+let failed = 0;
 
 type S = Socket & { user?: string; sid?: string; openDocs?: string[] };
 const frappe = (socket: S, path: string) =>
@@ -48,7 +50,10 @@ const can = (socket: S, doctype: string, name = '') =>
   )
     .then(async (res) => res.ok && ((await res.json()) as { message: boolean }).message === true)
     // As upstream's HTTP client reports it: a failed check is a refusal, not a crash.
-    .catch(() => false);
+    .catch(() => {
+      failed += 1;
+      return false;
+    });
 
 function notify(socket: S, doctype: string, docname: string) {
   const room = `open_doc:${doctype}/${docname}`;
