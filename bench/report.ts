@@ -4,18 +4,33 @@ export interface Row {
   metric: string;
   herald: number;
   baseline: number;
+  /** Herald ÷ baseline of each repeat of the scenario (`--repeat`). */
+  ratios?: number[] | undefined;
   /** Herald ÷ baseline must be at least (higher) or at most (lower) this. */
   target?: { ratio: number; better: 'higher' | 'lower' } | undefined;
 }
 
 const fmt = (n: number) =>
   Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(2);
+/** Herald ÷ baseline (1 when both are 0). */
+export const ratio = (herald: number, baseline: number) =>
+  baseline === 0 ? (herald === 0 ? 1 : Number.POSITIVE_INFINITY) : herald / baseline;
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+/** The middle value (the mean of the two middle ones for an even count). */
+export const median = (values: number[]) => {
+  const s = sorted(values);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+/** A row's ratio: the median of its repeats' ratios, or of its figures when it has no repeats. */
 const ratioOf = (row: Row) =>
-  row.baseline === 0
-    ? row.herald === 0
-      ? 1
-      : Number.POSITIVE_INFINITY
-    : row.herald / row.baseline;
+  row.ratios && row.ratios.length > 0 ? median(row.ratios) : ratio(row.herald, row.baseline);
+/** The lowest and highest ratio over the repeats, when there were several. */
+const spreadOf = (row: Row) => {
+  if (!row.ratios || row.ratios.length < 2) return '';
+  const s = sorted(row.ratios);
+  return `${fmt(s[0]!)}–${fmt(s[s.length - 1]!)}×`;
+};
 const met = (row: Row) =>
   !row.target
     ? ''
@@ -29,13 +44,24 @@ const met = (row: Row) =>
 
 /** The results as a text table: Herald, baseline, ratio, target. */
 export function renderTable(rows: readonly Row[]): string {
-  const header = ['scenario', 'metric', 'herald', 'baseline', 'ratio', 'target', ''];
+  const repeated = rows.some((row) => (row.ratios?.length ?? 0) > 1);
+  const header = [
+    'scenario',
+    'metric',
+    'herald',
+    'baseline',
+    'ratio',
+    ...(repeated ? ['spread'] : []),
+    'target',
+    '',
+  ];
   const lines = rows.map((row) => [
     row.scenario,
     row.metric,
     fmt(row.herald),
     fmt(row.baseline),
     `${fmt(ratioOf(row))}×`,
+    ...(repeated ? [spreadOf(row)] : []),
     row.target ? `${row.target.better === 'higher' ? '≥' : '≤'} ${fmt(row.target.ratio)}×` : '',
     met(row),
   ]);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startRedis, waitFor } from '@herald/testkit';
 import { createClient } from 'redis';
 import { LoadGenerator } from './loadgen.js';
-import { type Row, renderSvg, renderTable } from './report.js';
+import { median, type Row, ratio, renderSvg, renderTable } from './report.js';
 import {
   BASELINE,
   type Child,
@@ -33,12 +33,12 @@ const SITE = 'bench.local';
 const ROUNDS = { smoke: 1, quick: 3, full: 5 }[mode];
 /** The value at quantile `q` of values sorted in ascending order. */
 const percentile = (sorted: number[], q: number) => sorted[Math.floor(sorted.length * q)]!;
-const median = (values: number[]) =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    0.5,
-  );
 const VIEWER_RATE = 100; // doc_open per second for the viewer-event latency
+const repeatArg = process.argv.indexOf('--repeat');
+// --repeat N runs every scenario N times against both servers and reports the medians.
+const REPEAT = repeatArg > 0 ? Number(process.argv[repeatArg + 1]) : 1;
+if (!Number.isInteger(REPEAT) || REPEAT < 1)
+  throw new Error('--repeat takes a whole number of runs of each scenario, at least 1');
 const threadsArg = process.argv.indexOf('--threads');
 // The generator's threads: one core is left to the server under test (and its backend stub).
 const THREADS =
@@ -192,20 +192,51 @@ const noteBusy = async (scenario: string, target: Target, gen: LoadGenerator, sr
     (cpuSeconds(srv.proc.pid!) - window.cpu) / ((performance.now() - window.at) / 1000);
 };
 
+/** A scenario's figures for both servers: the median of each figure over the repeats, and each repeat. */
+type Figures = Record<string, number>;
+interface Paired<T extends Figures> extends Record<Target, T> {
+  runs: Record<Target, T>[];
+}
+
 const results: Row[] = [];
-const record = (
+/** Records one figure of a scenario: its medians, and Herald ÷ baseline of each repeat. */
+const record = <T extends Figures>(
   scenario: string,
   metric: string,
-  herald: number,
-  baseline: number,
+  paired: Paired<T>,
+  key: keyof T & string,
   target?: { ratio: number; better: 'higher' | 'lower' },
 ) => {
-  results.push({ scenario, metric, herald, baseline, target });
+  const ratios = paired.runs.map((run) => ratio(run.herald[key]!, run.baseline[key]!));
+  results.push({
+    scenario,
+    metric,
+    herald: paired.herald[key]!,
+    baseline: paired.baseline[key]!,
+    ratios,
+    target,
+  });
 };
 
-async function both<T>(run: (target: Target) => Promise<T>): Promise<Record<Target, T>> {
-  // Alternate, one after the other, in the same run.
-  return { baseline: await run('baseline'), herald: await run('herald') };
+/** The median of each figure over several runs of a scenario. */
+function medianFigures<T extends Figures>(runs: T[]): T {
+  const keys = Object.keys(runs[0]!) as (keyof T & string)[];
+  return Object.fromEntries(keys.map((k) => [k, median(runs.map((r) => r[k]!))])) as T;
+}
+
+/**
+ * Runs a scenario against both servers, one after the other, REPEAT times (alternating); each
+ * figure is the median over the repeats, and each repeat's ratio is kept for the spread.
+ */
+async function both<T extends Figures>(run: (target: Target) => Promise<T>): Promise<Paired<T>> {
+  const runs: Record<Target, T>[] = [];
+  for (let i = 0; i < REPEAT; i += 1)
+    runs.push({ baseline: await run('baseline'), herald: await run('herald') });
+  return {
+    baseline: medianFigures(runs.map((r) => r.baseline)),
+    herald: medianFigures(runs.map((r) => r.herald)),
+    runs,
+  };
 }
 
 if (wanted('connect')) {
@@ -243,24 +274,16 @@ if (wanted('connect')) {
       return { rate: median(rates), connectCalls, reconnectSeconds, reconnectCalls };
     }),
   );
-  record('connect storm', 'connections/s', storm.herald.rate, storm.baseline.rate, {
+  record('connect storm', 'connections/s', storm, 'rate', {
     ratio: 5,
     better: 'higher',
   });
-  record('connect storm', 'backend calls', storm.herald.connectCalls, storm.baseline.connectCalls);
-  record(
-    'reconnect storm',
-    'seconds until all back',
-    storm.herald.reconnectSeconds,
-    storm.baseline.reconnectSeconds,
-  );
-  record(
-    'reconnect storm',
-    'backend calls',
-    storm.herald.reconnectCalls,
-    storm.baseline.reconnectCalls,
-    { ratio: 0.1, better: 'lower' },
-  );
+  record('connect storm', 'backend calls', storm, 'connectCalls');
+  record('reconnect storm', 'seconds until all back', storm, 'reconnectSeconds');
+  record('reconnect storm', 'backend calls', storm, 'reconnectCalls', {
+    ratio: 0.1,
+    better: 'lower',
+  });
 }
 
 if (wanted('subscribe')) {
@@ -307,18 +330,13 @@ if (wanted('subscribe')) {
       return { rate: median(rates), calls, failed };
     }),
   );
-  record('subscribe storm', 'subscribes/s', subscribes.herald.rate, subscribes.baseline.rate, {
+  record('subscribe storm', 'subscribes/s', subscribes, 'rate', {
     ratio: 10,
     better: 'higher',
   });
-  record('subscribe storm', 'backend calls', subscribes.herald.calls, subscribes.baseline.calls);
+  record('subscribe storm', 'backend calls', subscribes, 'calls');
   // A call that failed (the baseline opens a connection per call) is counted as a quick refusal.
-  record(
-    'subscribe storm',
-    'backend calls failed',
-    subscribes.herald.failed,
-    subscribes.baseline.failed,
-  );
+  record('subscribe storm', 'backend calls failed', subscribes, 'failed');
 }
 
 if (wanted('churn')) {
@@ -386,22 +404,12 @@ if (wanted('churn')) {
       };
     }),
   );
-  record('presence churn', 'operations/s', churn.herald.rate, churn.baseline.rate, {
+  record('presence churn', 'operations/s', churn, 'rate', {
     ratio: 20,
     better: 'higher',
   });
-  record(
-    'presence churn',
-    `viewer p50 ms at ${VIEWER_RATE}/s`,
-    churn.herald.p50,
-    churn.baseline.p50,
-  );
-  record(
-    'presence churn',
-    `viewer p99 ms at ${VIEWER_RATE}/s`,
-    churn.herald.p99,
-    churn.baseline.p99,
-  );
+  record('presence churn', `viewer p50 ms at ${VIEWER_RATE}/s`, churn, 'p50');
+  record('presence churn', `viewer p99 ms at ${VIEWER_RATE}/s`, churn, 'p99');
 }
 
 if (wanted('fanout')) {
@@ -458,19 +466,16 @@ if (wanted('fanout')) {
       };
     }),
   );
-  record('fan-out burst', 'deliveries/s', fanout.herald.rate, fanout.baseline.rate, {
+  record('fan-out burst', 'deliveries/s', fanout, 'rate', {
     ratio: 3,
     better: 'higher',
   });
-  record(
-    'fan-out burst',
-    'server CPU µs per delivery',
-    fanout.herald.cpuPerDelivery,
-    fanout.baseline.cpuPerDelivery,
-    { ratio: 1 / 3, better: 'lower' },
-  );
-  record('steady trickle', 'p50 latency ms', fanout.herald.p50, fanout.baseline.p50);
-  record('steady trickle', 'p99 latency ms', fanout.herald.p99, fanout.baseline.p99, {
+  record('fan-out burst', 'server CPU µs per delivery', fanout, 'cpuPerDelivery', {
+    ratio: 1 / 3,
+    better: 'lower',
+  });
+  record('steady trickle', 'p50 latency ms', fanout, 'p50');
+  record('steady trickle', 'p99 latency ms', fanout, 'p99', {
     ratio: 1,
     better: 'lower',
   });
@@ -495,12 +500,12 @@ if (wanted('idle')) {
       return { perSocket, heapPerSocket, idleCpu };
     }),
   );
-  record('idle', 'heap bytes per socket', idle.herald.heapPerSocket, idle.baseline.heapPerSocket, {
+  record('idle', 'heap bytes per socket', idle, 'heapPerSocket', {
     ratio: 0.8,
     better: 'lower',
   });
-  record('idle', 'RSS bytes per socket', idle.herald.perSocket, idle.baseline.perSocket);
-  record('idle', 'CPU share while idle', idle.herald.idleCpu, idle.baseline.idleCpu);
+  record('idle', 'RSS bytes per socket', idle, 'perSocket');
+  record('idle', 'CPU share while idle', idle, 'idleCpu');
 }
 
 await publisher.quit();
