@@ -7,6 +7,7 @@ interface WsTransport {
   writable: boolean;
   send(packets: unknown[]): void;
   socket?: { _socket?: RawSocket };
+  [TURN]?: boolean;
   [CORKED]?: boolean;
   [ENGINE]?: EngineSocket;
 }
@@ -23,54 +24,70 @@ interface EngineSocket {
   on(event: 'upgrade', fn: (this: EngineSocket, transport: WsTransport) => void): void;
 }
 
+/** Sent to in this event-loop turn (registered for the turn's end). */
+const TURN = Symbol('herald.turn');
+/** Its TCP socket is corked until the turn ends. */
 const CORKED = Symbol('herald.corked');
 const ENGINE = Symbol('herald.engine');
 
 /**
- * The end of a corked turn. Engine.IO held back the packets that came after the turn's first
- * frame (it waits for that frame's write); they are handed to `ws` now, as one batch, so they
- * leave in the same write as the first instead of in a write of their own a turn later. Then
- * the socket is uncorked. (Engine.IO's callbacks stay in step: every batch it hands over still
- * ends in one write callback.)
+ * The end of a turn in which a socket was sent to. Its first frame left at once; what came after
+ * it is held back: either corked in the TCP socket, or still in Engine.IO's buffer (Engine.IO
+ * waits for the first frame's write before it hands over more). That is handed to `ws` now, as one
+ * batch, and the socket uncorked: a turn's frames after the first leave in one write. (Engine.IO's
+ * callbacks stay in step: every batch it hands over still ends in one write callback.)
  */
-const uncork = (transport: WsTransport) => {
+const endTurn = (transport: WsTransport) => {
   const raw = transport.socket?._socket;
   const engine = transport[ENGINE];
+  const open = raw !== undefined && !raw.destroyed;
   if (
-    raw &&
-    !raw.destroyed &&
+    open &&
     engine &&
     engine.transport === transport &&
     engine.writeBuffer.length > 0 &&
     !transport.writable
   ) {
+    if (!transport[CORKED]) {
+      transport[CORKED] = true;
+      raw.cork();
+    }
     transport.writable = true;
     engine.flush();
   }
-  transport[CORKED] = false;
-  if (raw && !raw.destroyed) raw.uncork();
+  transport[TURN] = false;
+  if (transport[CORKED]) {
+    transport[CORKED] = false;
+    if (open) raw.uncork();
+  }
 };
 
-/** The transports corked in this turn, uncorked together when it ends. */
-let corked: WsTransport[] = [];
-const uncorkAll = () => {
-  const these = corked;
-  corked = [];
-  for (const transport of these) uncork(transport);
+/** The transports sent to in this turn. */
+let sentTo: WsTransport[] = [];
+const endTurnAll = () => {
+  const these = sentTo;
+  sentTo = [];
+  for (const transport of these) endTurn(transport);
 };
 
 /**
- * The websocket transport's `send`, corking its TCP socket at the first frame of an event-loop
- * turn and uncorking it when the turn ends (`atTurnEnd`, after the turn's batched emits). One
- * function for every connection: a connection costs a flag, not closures.
+ * The websocket transport's `send`. The first frame of an event-loop turn leaves at once, as it
+ * would without coalescing (a steady trickle of events waits for nothing); a second send in the
+ * same turn corks the TCP socket, and everything after the first frame leaves in one write at the
+ * end of the turn (`atTurnEnd`, after the turn's batched emits). One function for every
+ * connection: a connection costs two flags, not closures.
  */
 function coalescedSend(this: WsTransport, packets: unknown[]): void {
   const raw = this.socket?._socket;
-  if (raw && !this[CORKED]) {
-    this[CORKED] = true;
-    raw.cork();
-    if (corked.length === 0) atTurnEnd('flush', uncorkAll);
-    corked.push(this);
+  if (raw) {
+    if (!this[TURN]) {
+      this[TURN] = true;
+      if (sentTo.length === 0) atTurnEnd('flush', endTurnAll);
+      sentTo.push(this);
+    } else if (!this[CORKED]) {
+      this[CORKED] = true;
+      raw.cork();
+    }
   }
   (Object.getPrototypeOf(this) as WsTransport).send.call(this, packets);
 }

@@ -64,7 +64,7 @@ describe('write coalescing: what reaches the TCP socket', () => {
   }
 
   for (const writeCoalescing of [true, false]) {
-    test(`a burst of 50 events to one socket in one turn: ${writeCoalescing ? 'one write' : 'a write per event'}`, async () => {
+    test(`a burst of 50 events to one socket in one turn: ${writeCoalescing ? 'the first frame at once, the rest in one write' : 'a write per event'}`, async () => {
       const stack = await startStack({ config: { writeCoalescing } });
       try {
         const client = await stack.connect({ site: SITE1, sid: 'sid-alice' });
@@ -76,14 +76,21 @@ describe('write coalescing: what reaches the TCP socket', () => {
           socket: { _socket: { _write: unknown; _writev: unknown } };
         };
         assert.equal(transport.name, 'websocket');
+        // Idle: nothing of the connect is still being written.
+        await waitFor(() => (server!.conn.transport as unknown as { writable: boolean }).writable, {
+          what: 'an idle connection',
+        });
         const writes = countWrites(transport.socket._socket);
-        for (let i = 0; i < 50; i += 1) nsp.to(server!.id).emit('tick', { i });
+        nsp.to(server!.id).emit('tick', { i: 0 });
+        // The first frame is written at once, in the emit, not at the end of the turn.
+        assert.equal(writes(), 1, 'the first frame leaves at once');
+        for (let i = 1; i < 50; i += 1) nsp.to(server!.id).emit('tick', { i });
         await waitFor(() => record.of('tick').length >= 50, { what: '50 ticks' });
         assert.deepEqual(
           record.of('tick').map(([m]) => (m as { i: number }).i),
           Array.from({ length: 50 }, (_, i) => i),
         );
-        if (writeCoalescing) assert.equal(writes(), 1);
+        if (writeCoalescing) assert.equal(writes(), 2);
         else assert.ok(writes() >= 25, `${writes()} writes`);
         client.disconnect();
       } finally {
