@@ -1,5 +1,5 @@
 // Herald against the upstream-style baseline, scenario by scenario, side by side in one run.
-//   node --conditions=source --import tsx bench/run.ts [--smoke | --full] [--threads N] [--only connect,subscribe,churn,fanout,idle]
+//   node --conditions=source --import tsx bench/run.ts [--smoke | --full] [--threads N] [--repeat N] [--only connect,subscribe,churn,fanout,idle]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
