@@ -2,7 +2,7 @@
  * Work deferred to the end of the current event-loop turn, run by one `setImmediate` per turn in
  * two stages: first what produces output (`emit`: batched sends), then what hands it to the
  * network (`flush`: write coalescing's uncorks), so that output produced at the end of a turn
- * still leaves in that turn's write. Work deferred while the stages run is run in the same pass.
+ * leaves with the rest of that turn's held-back frames, not a turn later. Work deferred while the stages run is run in the same pass.
  */
 type Stage = 'emit' | 'flush';
 const queues: Record<Stage, Array<() => void>> = { emit: [], flush: [] };

@@ -94,7 +94,8 @@ function coalescedSend(this: WsTransport, packets: unknown[]): void {
 
 /**
  * Coalesces each websocket's writes within one event-loop turn: a burst of events to a socket
- * becomes one write instead of one per frame. The frames and their order are unchanged.
+ * becomes two writes (the first frame, then the rest) instead of one per frame. The frames and
+ * their order are unchanged.
  */
 function coalesce(transport: WsTransport, engine: EngineSocket): void {
   if (transport.name !== 'websocket' || transport.send === coalescedSend) return;

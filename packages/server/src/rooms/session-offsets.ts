@@ -9,8 +9,8 @@ const SHARE_MS = 50;
  * session is sent a first event, `herald_session` (`{recoveryWindowMs}`): every client has an
  * offset even if nothing else reaches it before it loses its connection. The adapter keeps each
  * event it sends for the recovery window, with the set of rooms it went to, so new sessions share
- * one: sessions that start in one event-loop turn get it at the end of that turn (in the same write
- * as their connect answer), and when sessions start faster than one per 50 ms (a reconnect storm),
+ * one: sessions that start in one event-loop turn get it at the end of that turn (with the rest of
+ * that turn's held-back frames), and when sessions start faster than one per 50 ms (a reconnect storm),
  * the sessions of each 50 ms share one. One stored packet and one encoding for all of them, not one
  * per socket.
  */

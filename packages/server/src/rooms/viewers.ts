@@ -30,7 +30,6 @@ function tellViewers(
 
 /** A document whose viewers were told within the interval. */
 interface Told {
-  nsp: HeraldNamespace;
   doctype: string;
   docname: string;
   /** Who changed it last since (the caller of the next notice), if it changed. */
@@ -65,7 +64,7 @@ class ViewerNotices {
       docs = new Map();
       this.#told.set(nsp, docs);
     }
-    docs.set(room, { nsp, doctype, docname, changedBy: undefined });
+    docs.set(room, { doctype, docname, changedBy: undefined });
     setTimeout(this.#settle, this.#intervalMs, nsp, room).unref();
   }
 
