@@ -9,30 +9,55 @@ export interface Cache<K, V> {
   readonly size: number;
 }
 
+interface Entry<V> {
+  value: V;
+  expires: number;
+  /** When it was last moved to the end (most recently used). */
+  movedAt: number;
+}
+
+/** How often a hit moves its entry to the end, at most. */
+const MOVE_EVERY_MS = 1000;
+
 /**
- * In-process cache: entries expire after their TTL; past `maxEntries` the least recently used
- * goes first. Concurrent loads of one key share one promise, and a failed load is never kept.
+ * In-process cache: entries expire after their TTL; past `maxEntries` the least recently used (to
+ * the second) goes first. Concurrent loads of one key share one promise, and a failed load is
+ * never kept.
  */
 export class TtlCache<K, V> implements Cache<K, V> {
-  readonly #entries = new Map<K, { value: V; expires: number }>();
+  readonly #entries = new Map<K, Entry<V>>();
   readonly #loading = new Map<K, Promise<V>>();
   readonly #maxEntries: number;
+  readonly #now: () => number;
 
-  constructor(maxEntries: number) {
+  constructor(maxEntries: number, now: () => number = Date.now) {
     this.#maxEntries = maxEntries;
+    this.#now = now;
   }
 
   get size(): number {
     return this.#entries.size;
   }
 
-  /** The live entry of `key` (now the most recently used), dropping an expired one. */
-  #live(key: K): { value: V } | undefined {
+  /**
+   * The live entry of `key`, dropping an expired one. A hit moves the entry to the end (the Map's
+   * order is the eviction order) at most once a second: a move is a delete and a set, and V8's Map
+   * keeps deleted entries in their bucket's chain until it rehashes, so a key moved on every hit
+   * makes its own lookups slower with each hit, more so the larger the Map.
+   */
+  #live(key: K): Entry<V> | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    this.#entries.delete(key);
-    if (entry.expires <= Date.now()) return undefined;
-    this.#entries.set(key, entry); // most recently used last
+    const now = this.#now();
+    if (entry.expires <= now) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    if (now - entry.movedAt >= MOVE_EVERY_MS) {
+      entry.movedAt = now;
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+    }
     return entry;
   }
 
@@ -50,7 +75,8 @@ export class TtlCache<K, V> implements Cache<K, V> {
         this.#loading.delete(key);
         const ttl = ttlMs(value);
         if (ttl > 0) {
-          this.#entries.set(key, { value, expires: Date.now() + ttl });
+          const now = this.#now();
+          this.#entries.set(key, { value, expires: now + ttl, movedAt: now });
           if (this.#entries.size > this.#maxEntries)
             this.#entries.delete(this.#entries.keys().next().value as K);
         }
