@@ -59,7 +59,10 @@ export function adminRoute(io: HeraldIo, token: string | undefined): HttpRoute {
     if (path === '/admin/rooms') {
       const rooms = namespaces.flatMap((nsp) =>
         [...nsp.adapter.rooms.entries()]
-          .filter(([room, members]) => !(members.size === 1 && members.has(room)))
+          // Not a socket's own room, nor a room kept empty for a while (rooms/lingering-rooms.ts).
+          .filter(
+            ([room, members]) => members.size > 0 && !(members.size === 1 && members.has(room)),
+          )
           .map(([room, members]) => ({ site: nsp.name.slice(1), room, sockets: members.size })),
       );
       sendJson(res, 200, { rooms });
