@@ -225,7 +225,7 @@ export const SETTINGS: Setting[] = [
     flag: '--write-coalescing <bool>',
     env: ['HERALD_WRITE_COALESCING'],
     description:
-      "coalesce each websocket's writes within one event-loop turn (fewer system calls under bursts)",
+      "hold each websocket's frames to the end of the event-loop turn (or until 16 sockets hold some) and write them together: fewer system calls and wake-ups under load",
     defaultText: 'true',
   },
   {
