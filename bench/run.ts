@@ -11,6 +11,7 @@ import {
   BASELINE,
   type Child,
   cpuSeconds,
+  FLOOR,
   HERALD_CLI,
   liveHeapBytes,
   rssBytes,
@@ -46,6 +47,8 @@ const THREADS =
 if (!Number.isInteger(THREADS) || THREADS < 1)
   throw new Error('--threads takes a whole number of load-generator threads, at least 1');
 type Target = 'herald' | 'baseline';
+/** The servers a scenario can run against: the two compared, and the floor (connect storm only). */
+type Subject = Target | 'floor';
 const SCENARIOS = ['connect', 'subscribe', 'churn', 'fanout', 'idle'] as const;
 const onlyArg = process.argv.indexOf('--only');
 // --only connect,churn runs just those scenarios (connect covers the reconnect storm too).
@@ -73,8 +76,9 @@ async function stub(): Promise<
   };
 }
 
-async function server(target: Target, backendPort: number): Promise<Child> {
+async function server(target: Subject, backendPort: number): Promise<Child> {
   const port = await freePort();
+  if (target === 'floor') return start([FLOOR, String(port)], /listening (\d+)/, port);
   const backend = `http://127.0.0.1:${backendPort}`;
   if (target === 'baseline')
     return start([BASELINE, String(port), backend, redis.url], /listening (\d+)/, port);
@@ -104,7 +108,7 @@ async function server(target: Target, backendPort: number): Promise<Child> {
 
 /** A fresh backend stub, server and load generator for one scenario of one target. */
 async function withServer<T>(
-  target: Target,
+  target: Subject,
   run: (
     gen: LoadGenerator,
     srv: Child,
@@ -199,6 +203,15 @@ interface Paired<T extends Figures> extends Record<Target, T> {
 }
 
 const results: Row[] = [];
+/** A figure of the floor (bench/floor), beside the medians of both servers in the same run. */
+interface Reference {
+  scenario: string;
+  metric: string;
+  floor: number;
+  herald: number;
+  baseline: number;
+}
+const references: Reference[] = [];
 /** Records one figure of a scenario: its medians, and Herald ÷ baseline of each repeat. */
 const record = <T extends Figures>(
   scenario: string,
@@ -241,7 +254,7 @@ async function both<T extends Figures>(run: (target: Target) => Promise<T>): Pro
 
 if (wanted('connect')) {
   // 1 and 2: connect storm, then reconnect storm.
-  const storm = await both((target) =>
+  const connectStorm = (target: Subject) =>
     withServer(target, async (gen, srv, backend) => {
       // Warm-up: a tenth as many sockets of other users connect and leave, untimed. Then ROUNDS
       // connect storms, each of users never seen before (the median counts), and the last
@@ -261,19 +274,29 @@ if (wanted('connect')) {
         await gen.open(sids);
         rates.push(sids.length / ((performance.now() - t) / 1000));
       }
-      await noteBusy('connect storm', target, gen, srv);
+      if (target !== 'floor') await noteBusy('connect storm', target, gen, srv);
       const connectCalls = ((await backend.counts()).get_user_info - warmCalls) / ROUNDS;
       await gen.close();
       await mark(gen, srv);
       const t = performance.now();
       await gen.open(sids);
       const reconnectSeconds = (performance.now() - t) / 1000;
-      await noteBusy('reconnect storm', target, gen, srv);
+      if (target !== 'floor') await noteBusy('reconnect storm', target, gen, srv);
       const reconnectCalls =
         (await backend.counts()).get_user_info - warmCalls - connectCalls * ROUNDS;
       return { rate: median(rates), connectCalls, reconnectSeconds, reconnectCalls };
-    }),
-  );
+    });
+  const storm = await both(connectStorm);
+  // The floor: the same storm against `ws` alone (bench/floor/server.ts), as many times.
+  const floorRates: number[] = [];
+  for (let i = 0; i < REPEAT; i += 1) floorRates.push((await connectStorm('floor')).rate);
+  references.push({
+    scenario: 'connect storm',
+    metric: 'connections/s',
+    floor: median(floorRates),
+    herald: storm.herald.rate,
+    baseline: storm.baseline.rate,
+  });
   record('connect storm', 'connections/s', storm, 'rate', {
     ratio: 5,
     better: 'higher',
@@ -520,6 +543,10 @@ const machine = {
   mode,
 };
 console.log(renderTable(results));
+for (const r of references)
+  console.log(
+    `\nfloor (bench/floor/server.ts: \`ws\` alone, no Engine.IO, no Socket.IO, no checks), same generator, same run:\n  ${r.scenario}: ${r.floor.toFixed(0)} ${r.metric}, ${ratio(r.floor, r.baseline).toFixed(2)}× the baseline; Herald at ${ratio(r.herald, r.floor).toFixed(2)} of the floor`,
+  );
 const busyLines = Object.entries(generatorBusy).map(
   ([scenario, busy]) =>
     `  ${scenario.padEnd(16)} generator: herald ${busy.herald.toFixed(2)}, baseline ${busy.baseline.toFixed(2)}   server: herald ${serverBusy[scenario]?.herald.toFixed(2)}, baseline ${serverBusy[scenario]?.baseline.toFixed(2)}`,
@@ -532,7 +559,7 @@ console.log(
 mkdirSync(`${ROOT}bench/results`, { recursive: true });
 writeFileSync(
   `${ROOT}bench/results/latest.json`,
-  `${JSON.stringify({ machine, threads: THREADS, results, generatorCpuSeconds: generatorSeconds, generatorBusy, serverBusy }, null, 2)}\n`,
+  `${JSON.stringify({ machine, threads: THREADS, results, references, generatorCpuSeconds: generatorSeconds, generatorBusy, serverBusy }, null, 2)}\n`,
 );
 writeFileSync(`${ROOT}bench/results/latest.svg`, renderSvg(results));
 console.log('wrote bench/results/latest.json and bench/results/latest.svg');

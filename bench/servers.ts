@@ -115,3 +115,4 @@ export function rssBytes(pid: number): number {
 export const HERALD_CLI = 'packages/server/src/cli.ts';
 export const BASELINE = 'bench/baseline/server.ts';
 export const STUB = 'bench/backend-stub.ts';
+export const FLOOR = 'bench/floor/server.ts';
