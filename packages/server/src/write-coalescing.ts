@@ -7,8 +7,7 @@ interface WsTransport {
   writable: boolean;
   send(packets: unknown[]): void;
   socket?: { _socket?: RawSocket };
-  [TURN]?: boolean;
-  [CORKED]?: boolean;
+  [HELD]?: boolean;
   [ENGINE]?: EngineSocket;
 }
 interface RawSocket {
@@ -24,10 +23,8 @@ interface EngineSocket {
   on(event: 'upgrade', fn: (this: EngineSocket, transport: WsTransport) => void): void;
 }
 
-/** Sent to in this event-loop turn, and not yet written. */
-const TURN = Symbol('herald.turn');
-/** Its TCP socket is corked. */
-const CORKED = Symbol('herald.corked');
+/** Sent to and not yet written: its TCP socket is corked, and it is in `held`. */
+const HELD = Symbol('herald.held');
 const ENGINE = Symbol('herald.engine');
 
 /**
@@ -56,18 +53,12 @@ const release = (transport: WsTransport) => {
     engine.writeBuffer.length > 0 &&
     !transport.writable
   ) {
-    if (!transport[CORKED]) {
-      transport[CORKED] = true;
-      raw.cork();
-    }
     transport.writable = true;
+    // Its send comes back here still held: the batch goes into the corked socket.
     engine.flush();
   }
-  transport[TURN] = false;
-  if (transport[CORKED]) {
-    transport[CORKED] = false;
-    if (open) raw.uncork();
-  }
+  transport[HELD] = false;
+  if (open) raw.uncork();
 };
 
 /** The transports sent to and not yet written. */
@@ -88,16 +79,13 @@ const atEndOfTurn = () => {
  * together: at the end of the event-loop turn (`atTurnEnd`, after the turn's batched emits), or
  * sooner, as soon as GROUP sockets hold frames. A burst to one socket is one write; the answers to
  * many sockets' requests leave back to back. One function for every connection: a connection costs
- * two flags, not closures.
+ * a flag, not closures.
  */
 function coalescedSend(this: WsTransport, packets: unknown[]): void {
   const raw = this.socket?._socket;
-  if (raw && !this[TURN]) {
-    this[TURN] = true;
-    if (!this[CORKED]) {
-      this[CORKED] = true;
-      raw.cork();
-    }
+  if (raw && !this[HELD]) {
+    this[HELD] = true;
+    raw.cork();
     held.push(this);
     if (!releaseScheduled) {
       releaseScheduled = true;

@@ -1,7 +1,7 @@
 import { Adapter, SessionAwareAdapter } from 'socket.io-adapter';
 
 /** How long a room emptied by a leave may stay, empty, before it is removed (at most). */
-export const LINGER_MS = 10_000;
+const LINGER_MS = 10_000;
 
 /**
  * Socket.IO's in-memory adapter (the session-aware one when connection state recovery is on), with
