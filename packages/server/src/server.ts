@@ -21,6 +21,7 @@ import type { Config } from './config/schema.js';
 import { leanParser, trimConnectionMemory } from './connection-memory.js';
 import { mountDemo, prepareDemoConfig } from './demo.js';
 import { HeraldError } from './errors.js';
+import { skipIdleDispatch } from './event-dispatch.js';
 import { appEventListener, type HandlerStats } from './handlers/dispatch.js';
 import { Forwarder } from './handlers/forward.js';
 import { findHandlerSources, HandlerLoader } from './handlers/loader.js';
@@ -115,6 +116,7 @@ export async function startHerald(
 
   if (config.writeCoalescing) enableWriteCoalescing(io as unknown as Server);
   trimConnectionMemory(io as unknown as Server);
+  skipIdleDispatch();
   limitViewerNotices(io, config.viewersIntervalMs);
 
   let broker: Broker;
