@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { waitFor } from '@herald/testkit';
 import { SITE1 } from './helpers/fixtures.js';
 import { type Stack, startStack } from './helpers/stack.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 describe('site namespaces: created on demand, removed when idle', () => {
   let stack: Stack;
@@ -21,6 +26,7 @@ describe('site namespaces: created on demand, removed when idle', () => {
     assert.equal(error.message, 'Invalid namespace');
     const nsps = stack.herald.io._nsps;
     assert.ok(nsps.has('/nobody.example'), 'Socket.IO created it for the attempt');
+    const adapter = new WeakRef(nsps.get('/nobody.example')!.adapter);
     const now = Date.now();
     assert.deepEqual(stack.herald.namespaces.sweep(now), [], 'first seen empty: kept');
     assert.deepEqual(
@@ -30,6 +36,14 @@ describe('site namespaces: created on demand, removed when idle', () => {
     );
     assert.deepEqual(stack.herald.namespaces.sweep(now + 60_000), ['/nobody.example']);
     assert.equal(nsps.has('/nobody.example'), false);
+    // Nothing keeps it: Socket.IO's session-aware adapter left a timer running that did.
+    await waitFor(
+      () => {
+        gc();
+        return adapter.deref() === undefined;
+      },
+      { what: 'the removed namespace collected', timeoutMs: 10_000 },
+    );
   });
 
   test('a namespace with sockets is kept, and one emptied is kept for the recovery window', async () => {

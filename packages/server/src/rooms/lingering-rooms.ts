@@ -18,6 +18,24 @@ export function lingeringRooms(Base: typeof Adapter, lingerMs = LINGER_MS): type
     /** Rooms emptied by a leave since the last sweep. */
     #emptied = new Set<string>();
     #sweep: NodeJS.Timeout | undefined;
+    /** Intervals the base adapter started in its constructor (see `close`). */
+    readonly #intervals: NodeJS.Timeout[];
+
+    constructor(nsp: ConstructorParameters<typeof Adapter>[0]) {
+      const intervals: NodeJS.Timeout[] = [];
+      const setIntervalAsBefore = globalThis.setInterval;
+      globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+        const interval = setIntervalAsBefore(...args);
+        intervals.push(interval);
+        return interval;
+      }) as typeof setInterval;
+      try {
+        super(nsp);
+      } finally {
+        globalThis.setInterval = setIntervalAsBefore;
+      }
+      this.#intervals = intervals;
+    }
 
     override del(id: string, room: string): void {
       this.sids.get(id)?.delete(room);
@@ -39,8 +57,15 @@ export function lingeringRooms(Base: typeof Adapter, lingerMs = LINGER_MS): type
       this.#emptied.clear();
     }
 
+    /**
+     * Also stops the intervals the base adapter started: Socket.IO's session-aware adapter sweeps
+     * its stored sessions every minute on an interval that its own `close` leaves running, so a
+     * removed site namespace stayed reachable through it, with its sessions and packets, for the
+     * life of the process (a connect to a made-up site name was enough to create one).
+     */
     override close(): Promise<void> | void {
       clearTimeout(this.#sweep);
+      for (const interval of this.#intervals) clearInterval(interval);
       this.#removeEmptied();
       return super.close();
     }
