@@ -53,13 +53,17 @@ async function run(command: Command): Promise<unknown> {
     case 'received':
       return sockets.reduce((sum, s) => sum + s.received, 0);
     case 'listen': {
-      // Publish-to-receive latency of `event`, whose data carries the absolute time it was sent.
-      for (const s of sockets) {
+      // Publish-to-receive latency of `event`, whose data carries the absolute time it was sent,
+      // at every `every`-th socket (the others still read every frame, but parse none).
+      let listening = 0;
+      for (const [i, s] of sockets.entries()) {
+        if (i % command.every !== 0) continue;
+        listening += 1;
         s.onEvent = (event, data, at) => {
           if (event === command.event) latencies.push(at - (data as { sent: number }).sent);
         };
       }
-      return 0;
+      return listening;
     }
     case 'viewers': {
       // At a fixed rate, each item's socket opens a document and waits to be told it views it.

@@ -15,7 +15,7 @@ export type Command =
   | { cmd: 'sequence'; items: Steps[]; ack: boolean; concurrency: number }
   | { cmd: 'pipeline'; items: Steps[]; ack: boolean; concurrency: number }
   | { cmd: 'received' }
-  | { cmd: 'listen'; event: string }
+  | { cmd: 'listen'; event: string; every: number }
   | { cmd: 'viewers'; items: Viewing[]; perSecond: number }
   | { cmd: 'latencies' }
   | { cmd: 'mark' }
@@ -136,9 +136,13 @@ export class LoadGenerator {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** From now on, records the latency of every `event` (its data carries `sent`, epoch ms). */
-  async listen(event: string): Promise<void> {
-    await this.#all(() => ({ cmd: 'listen', event }));
+  /**
+   * From now on, records the latency of every `event` (its data carries `sent`, epoch ms) at every
+   * `every`-th socket of each thread; resolves to how many sockets record.
+   */
+  async listen(event: string, every = 1): Promise<number> {
+    const counts = (await this.#all(() => ({ cmd: 'listen', event, every }))) as number[];
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   /** Opens documents at a fixed overall rate; each latency runs until the opener is told it views. */
