@@ -5,8 +5,8 @@ const LINGER_MS = 10_000;
 
 /**
  * Socket.IO's in-memory adapter (the session-aware one when connection state recovery is on), with
- * one change: a room that its last member leaves is kept, empty, and removed a while later if it is
- * still empty. Documents are opened and closed all the time, and each time upstream's adapter
+ * two changes: `close` also stops the base adapter's intervals (see there), and a room that its last
+ * member leaves is kept, empty, and removed a while later if it is still empty. Documents are opened and closed all the time, and each time upstream's adapter
  * created and removed the document's room in the namespace's map of rooms, which also holds a room
  * per socket. V8's Map keeps a removed entry in its bucket's chain until it rehashes, so a room
  * removed and created again and again made every lookup of it slower, the more so the more sockets
