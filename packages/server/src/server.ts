@@ -39,7 +39,7 @@ import { redactUrl } from './redis/client.js';
 import { CoreHandlers } from './rooms/core-handlers.js';
 import { tolerateDuplicateConnects } from './rooms/duplicate-connect.js';
 import { LegacyHandlers } from './rooms/legacy-handlers.js';
-import { roomsAdapter } from './rooms/lingering-rooms.js';
+import { roomsAdapter } from './rooms/rooms-adapter.js';
 import { limitViewerNotices } from './rooms/viewers.js';
 import type { HeraldIo } from './session.js';
 import { VERSION } from './version.js';
@@ -102,7 +102,7 @@ export async function startHerald(
     wsEngine: WebSocketServer,
     // Compression costs CPU on every frame for small JSON events; off, as upstream.
     perMessageDeflate: false,
-    // Socket.IO's in-memory adapter, keeping emptied rooms a while (rooms/lingering-rooms.ts).
+    // Socket.IO's in-memory adapter, keeping emptied rooms a while (rooms/rooms-adapter.ts).
     adapter: roomsAdapter(config.recoveryWindowMs > 0),
     ...(config.recoveryWindowMs > 0 && {
       // A client back within the window gets what its rooms missed, in order, and keeps its rooms

@@ -143,7 +143,7 @@ describe('health, metrics and the admin API', () => {
       .rooms as { room: string; sockets: number }[];
     assert.equal(rooms.find((room) => room.room === 'doctype:ToDo')?.sockets, 1);
     assert.ok(!rooms.some((room) => room.room === alice.id), 'private socket rooms are not listed');
-    // A room its last member left is kept a while, empty (rooms/lingering-rooms.ts): not listed.
+    // A room its last member left is kept a while, empty (rooms/rooms-adapter.ts): not listed.
     await alice.timeout(10_000).emitWithAck('doctype_unsubscribe', 'ToDo');
     const after = (await get(`${stack.herald.url}/admin/rooms?site=${SITE1}`, auth)).json()
       .rooms as { room: string }[];

@@ -59,7 +59,7 @@ export function adminRoute(io: HeraldIo, token: string | undefined): HttpRoute {
     if (path === '/admin/rooms') {
       const rooms = namespaces.flatMap((nsp) =>
         [...nsp.adapter.rooms.entries()]
-          // Not a socket's own room, nor a room kept empty for a while (rooms/lingering-rooms.ts).
+          // Not a socket's own room, nor a room kept empty for a while (rooms/rooms-adapter.ts).
           .filter(
             ([room, members]) => members.size > 0 && !(members.size === 1 && members.has(room)),
           )

@@ -6,12 +6,12 @@ import { waitFor } from '@herald/testkit';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { Adapter, SessionAwareAdapter } from 'socket.io-adapter';
 import { io as connectClient, type Socket } from 'socket.io-client';
-import { lingeringRooms, roomsAdapter } from '../src/rooms/lingering-rooms.js';
+import { heraldAdapter, roomsAdapter } from '../src/rooms/rooms-adapter.js';
 
-/** A Socket.IO server on the lingering-rooms adapter, and a connected client. */
+/** A Socket.IO server on Herald's adapter, and a connected client. */
 async function serverWithClient(lingerMs: number) {
   const http = createServer();
-  const io = new Server(http, { adapter: lingeringRooms(Adapter, lingerMs) });
+  const io = new Server(http, { adapter: heraldAdapter(Adapter, lingerMs) });
   const connected = new Promise<ServerSocket>((resolve) => io.on('connection', resolve));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
@@ -26,7 +26,7 @@ async function serverWithClient(lingerMs: number) {
   return { io, client, socket, deleted, rooms: io.of('/').adapter.rooms, close };
 }
 
-describe('lingering rooms (the adapter)', () => {
+describe("Herald's rooms adapter", () => {
   test('a room its last member leaves stays, empty and silent, then goes; a disconnect empties at once', async () => {
     const { io, client, socket, deleted, rooms, close } = await serverWithClient(100);
     try {
@@ -71,6 +71,47 @@ describe('lingering rooms (the adapter)', () => {
     await io.of('/').adapter.close();
     assert.ok(!rooms.has('doctype:ToDo'));
     await close();
+  });
+
+  test('broadcasts: one room, several rooms (each socket once), with an exception; fetchSockets', async () => {
+    const { io, client: first, socket: s1, close } = await serverWithClient(60_000);
+    const { port } = io.httpServer.address() as AddressInfo;
+    const more = new Promise<ServerSocket[]>((resolve) => {
+      const sockets: ServerSocket[] = [];
+      io.on('connection', (socket) => {
+        sockets.push(socket);
+        if (sockets.length === 2) resolve(sockets);
+      });
+    });
+    const others = [0, 1].map(() =>
+      connectClient(`http://127.0.0.1:${port}`, { transports: ['websocket'] }),
+    );
+    try {
+      const [s2, s3] = await more;
+      const clients = [first, ...others];
+      // Which client is which server socket: by id.
+      const byId = new Map(clients.map((c) => [c, [] as string[]]));
+      for (const c of clients) c.on('news', (text: string) => byId.get(c)!.push(text));
+      await waitFor(() => clients.every((c) => c.id !== undefined), { what: 'client ids' });
+      const heard = (socket: ServerSocket) => byId.get(clients.find((c) => c.id === socket.id)!)!;
+      s1.join(['a', 'b']);
+      s2!.join('a');
+      s3!.join('b');
+      io.to('a').emit('news', 'a');
+      io.to('a').to('b').emit('news', 'a+b');
+      io.to('a').except(s2!.id).emit('news', 'a but not s2');
+      io.to('b').emit('news', 'b');
+      await waitFor(() => heard(s3!).length === 2 && heard(s1).length === 4, { what: 'news' });
+      await waitFor(() => heard(s2!).length === 2, { what: 'news to s2' });
+      assert.deepEqual(heard(s1), ['a', 'a+b', 'a but not s2', 'b']);
+      assert.deepEqual(heard(s2!), ['a', 'a+b']);
+      assert.deepEqual(heard(s3!), ['a+b', 'b']);
+      const inA = (await io.in('a').fetchSockets()).map((s) => s.id).sort();
+      assert.deepEqual(inA, [s1.id, s2!.id].sort());
+    } finally {
+      for (const c of others) c.disconnect();
+      await close();
+    }
   });
 
   test('session-aware when connection state recovery is on, as Socket.IO chooses by default', () => {

@@ -3,18 +3,33 @@ import { Adapter, SessionAwareAdapter } from 'socket.io-adapter';
 /** How long a room emptied by a leave may stay, empty, before it is removed (at most). */
 const LINGER_MS = 10_000;
 
+/** The base adapter's `apply` (internal to socket.io-adapter: its type declares it private). */
+interface Applying {
+  apply(
+    opts: { rooms: Set<string>; except?: Set<string> },
+    callback: (socket: unknown) => void,
+  ): void;
+  rooms: Map<string, Set<string>>;
+  nsp: { sockets: Map<string, unknown> };
+}
+
 /**
- * Socket.IO's in-memory adapter (the session-aware one when connection state recovery is on), with
- * two changes: `close` also stops the base adapter's intervals (see there), and a room that its last
- * member leaves is kept, empty, and removed a while later if it is still empty. Documents are opened and closed all the time, and each time upstream's adapter
- * created and removed the document's room in the namespace's map of rooms, which also holds a room
- * per socket. V8's Map keeps a removed entry in its bucket's chain until it rehashes, so a room
- * removed and created again and again made every lookup of it slower, the more so the more sockets
- * the site had (BENCHMARKS.md). An empty room delivers nothing and lists no members; only the
- * adapter's `delete-room` event comes later. A socket that disconnects leaves its rooms as before.
+ * Herald's Socket.IO adapter: Socket.IO's in-memory one (the session-aware one when connection
+ * state recovery is on), with three changes, each measured in BENCHMARKS.md:
+ * - a room that its last member leaves is kept, empty, and removed a while later if it is still
+ *   empty. Documents are opened and closed all the time, and each time upstream's adapter created
+ *   and removed the document's room in the namespace's map of rooms, which also holds a room per
+ *   socket. V8's Map keeps a removed entry in its bucket's chain until it rehashes, so a room
+ *   removed and created again and again made every lookup of it slower, the more so the more
+ *   sockets the site had. An empty room delivers nothing and lists no members; only the adapter's
+ *   `delete-room` event comes later. A socket that disconnects leaves its rooms as before;
+ * - a broadcast to one room, with no exceptions, goes through the room's members as they are: the
+ *   base adapter first builds a set of every recipient to deliver once to a socket in several
+ *   rooms, which for one room is only garbage (a set of a thousand ids per event to a thousand);
+ * - `close` also stops the base adapter's intervals (see there).
  */
-export function lingeringRooms(Base: typeof Adapter, lingerMs = LINGER_MS): typeof Adapter {
-  return class LingeringRooms extends Base {
+export function heraldAdapter(Base: typeof Adapter, lingerMs = LINGER_MS): typeof Adapter {
+  const HeraldAdapter = class HeraldAdapter extends Base {
     /** Rooms emptied by a leave since the last sweep. */
     #emptied = new Set<string>();
     #sweep: NodeJS.Timeout | undefined;
@@ -70,8 +85,28 @@ export function lingeringRooms(Base: typeof Adapter, lingerMs = LINGER_MS): type
       return super.close();
     }
   };
+  const baseApply = (Base.prototype as unknown as Partial<Applying>).apply;
+  if (typeof baseApply === 'function') {
+    (HeraldAdapter.prototype as unknown as Applying).apply = function apply(
+      this: Applying,
+      opts,
+      callback,
+    ) {
+      if (opts.rooms.size !== 1 || (opts.except !== undefined && opts.except.size > 0)) {
+        baseApply.call(this, opts, callback);
+        return;
+      }
+      const [room] = opts.rooms;
+      // A member that leaves meanwhile is skipped, as in the base adapter's own loop.
+      for (const id of this.rooms.get(room!) ?? []) {
+        const socket = this.nsp.sockets.get(id);
+        if (socket) callback(socket);
+      }
+    };
+  }
+  return HeraldAdapter;
 }
 
 /** The adapter for a server: session-aware when connection state recovery is on, as Socket.IO's default. */
 export const roomsAdapter = (recovery: boolean): typeof Adapter =>
-  lingeringRooms(recovery ? SessionAwareAdapter : Adapter);
+  heraldAdapter(recovery ? SessionAwareAdapter : Adapter);
