@@ -63,7 +63,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(sources: { io: HeraldIo; redisReconnects: () => number }) {
+  constructor(sources: {
+    io: HeraldIo;
+    redisReconnects: () => number;
+    /** Client requests taken straight from the websocket (direct-requests.ts). */
+    directRequests?: () => number;
+  }) {
     const registry = this.registry;
     new Gauge({
       name: 'herald_sockets',
@@ -85,6 +90,17 @@ export class Metrics {
         const now = sources.redisReconnects();
         if (now > reported) this.inc(now - reported);
         reported = now;
+      },
+    });
+    let taken = 0;
+    new Counter({
+      name: 'herald_direct_requests_total',
+      help: "Client requests taken straight from the websocket, past Engine.IO's and Socket.IO's packet layers (the others went through them)",
+      registers: [registry],
+      collect() {
+        const now = sources.directRequests?.() ?? 0;
+        if (now > taken) this.inc(now - taken);
+        taken = now;
       },
     });
     collectDefaultMetrics({ register: registry, prefix: 'herald_' });

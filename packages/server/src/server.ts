@@ -20,6 +20,7 @@ import { EventRouter } from './bridge/router.js';
 import type { Config } from './config/schema.js';
 import { leanParser, trimConnectionMemory } from './connection-memory.js';
 import { mountDemo, prepareDemoConfig } from './demo.js';
+import { attachDirectRequests, enableDirectRequests } from './direct-requests.js';
 import { HeraldError } from './errors.js';
 import { skipIdleDispatch } from './event-dispatch.js';
 import { appEventListener, type HandlerStats } from './handlers/dispatch.js';
@@ -117,6 +118,7 @@ export async function startHerald(
   if (config.writeCoalescing) enableWriteCoalescing(io as unknown as Server);
   trimConnectionMemory(io as unknown as Server);
   skipIdleDispatch();
+  const direct = config.directRequests ? enableDirectRequests(io as unknown as Server) : undefined;
   limitViewerNotices(io, config.viewersIntervalMs);
 
   let broker: Broker;
@@ -139,7 +141,11 @@ export async function startHerald(
   }
 
   const apiKeys = loadApiKeys(config.apiKeys, config.apiKeyFile);
-  const metrics = new Metrics({ io, redisReconnects: () => broker.reconnects() });
+  const metrics = new Metrics({
+    io,
+    redisReconnects: () => broker.reconnects(),
+    directRequests: () => direct?.taken ?? 0,
+  });
   const backchannel = new Backchannel({
     timeoutMs: config.backendTimeoutMs,
     secret,
@@ -241,6 +247,7 @@ export async function startHerald(
   sites.on('connection', (socket) => {
     guardDuplicateConnects(socket);
     core.attach(socket);
+    if (direct) attachDirectRequests(socket as never);
     legacy?.attach(socket, backchannel);
     if (debug) {
       const log = logger.child({

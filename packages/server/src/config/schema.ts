@@ -124,6 +124,7 @@ export const configSchema = z
     apiKeyFile: z.string().min(1).optional(),
     maxMessageBytes: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
     writeCoalescing: flag.default(true),
+    directRequests: flag.default(true),
     viewersIntervalMs: integer(0, 60_000).default(100),
     identityCacheTtlMs: integer(0, 3_600_000).default(30_000),
     permissionCacheTtlMs: integer(0, 3_600_000).default(30_000),

@@ -229,6 +229,14 @@ export const SETTINGS: Setting[] = [
     defaultText: 'true',
   },
   {
+    key: 'directRequests',
+    flag: '--direct-requests <bool>',
+    env: ['HERALD_DIRECT_REQUESTS'],
+    description:
+      "take the core client requests (doc_open, doc_subscribe, ...) straight from the websocket, past Engine.IO's and Socket.IO's packet layers, when no middleware or other listener could see them there: about a fifth less CPU per request",
+    defaultText: 'true',
+  },
+  {
     key: 'viewersIntervalMs',
     flag: '--viewers-interval <ms>',
     env: ['HERALD_VIEWERS_INTERVAL_MS'],

@@ -4,7 +4,7 @@ import { HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { isCoreEvent } from '../rooms/core-handlers.js';
-import { answer, failure, splitAck } from '../rooms/reply.js';
+import { answer, failure, takeAck } from '../rooms/reply.js';
 import type { HeraldSocket } from '../session.js';
 import type { Forwarder } from './forward.js';
 import type { HandlerRegistry } from './registry.js';
@@ -51,7 +51,8 @@ export function appEventListener(deps: {
     const installed = registry
       .handlersOf(event)
       .filter((r) => this.data.installedApps.includes(r.app));
-    const { args, ack } = splitAck(raw);
+    const args = raw;
+    const ack = takeAck(args);
     if (installed.length === 0 && !forwarded) {
       // Core and legacy handlers answer for themselves; a request nobody handles is answered here.
       if (ack && this.listeners(event).length === 0) {

@@ -1,6 +1,8 @@
 import { autoRooms } from '@herald/protocol';
+import { takeDirectly } from '../direct-requests.js';
 import type { HeraldSocket } from '../session.js';
 import {
+  CORE_EVENTS,
   CORE_REQUESTS,
   type CoreDeps,
   type CoreEvent,
@@ -13,7 +15,7 @@ import {
   requirePermission,
   startEarlyCheck,
 } from './permission-check.js';
-import { type Ack, answer, failure, splitAck } from './reply.js';
+import { type Ack, answer, failure, OK, takeAck } from './reply.js';
 import { endWithSession } from './session-end.js';
 import { SessionOffsets } from './session-offsets.js';
 import { notifyViewers } from './viewers.js';
@@ -35,8 +37,12 @@ function listenToAll(socket: HeraldSocket, listener: AnyListener): void {
 
 /** Answers a request that succeeded, with the fields its `run` returned. */
 function succeed(socket: HeraldSocket, event: string, ack: Ack | undefined, extra: unknown): void {
-  const fields = typeof extra === 'object' && extra !== null ? extra : {};
-  answer(socket, event, ack, { ...fields, ok: true });
+  answer(
+    socket,
+    event,
+    ack,
+    typeof extra === 'object' && extra !== null ? { ...extra, ok: true } : OK,
+  );
 }
 
 /** Answers a request that failed, and logs it (as an error when it was Herald's own fault). */
@@ -123,7 +129,8 @@ export class CoreHandlers {
         otherEvents?.call(this, event, ...raw);
         return;
       }
-      const { args, ack } = splitAck(raw);
+      const args = raw;
+      const ack = takeAck(args);
       if (event === 'ping') {
         this.emit('pong');
         if (ack) answer(this, 'ping', ack, { ok: true });
@@ -150,6 +157,7 @@ export class CoreHandlers {
       });
       session.pending = next;
     };
+    takeDirectly(this.#onEvent as never, CORE_EVENTS, OK);
   }
 
   /** Joins the automatic rooms and takes the socket's core events from now on. */

@@ -86,16 +86,20 @@ const docOf =
     docnameArg(event, docname),
   ];
 
+const DOCTYPE_UNSUBSCRIBE = doctypeOf('doctype_unsubscribe');
+const DOC_UNSUBSCRIBE = docOf('doc_unsubscribe');
+const DOC_CLOSE = docOf('doc_close');
+
 /** The client requests of section 5 (all but `ping`), shared by every socket. */
 export const CORE_REQUESTS: Record<Exclude<CoreEvent, 'ping'>, CoreRequest> = {
   doctype_subscribe: subscribe(doctypeOf('doctype_subscribe'), ([dt]) => doctypeRoom(dt)),
   doctype_unsubscribe: {
-    run: (socket, args) => socket.leave(doctypeRoom(doctypeOf('doctype_unsubscribe')(args)[0])),
+    run: (socket, args) => socket.leave(doctypeRoom(DOCTYPE_UNSUBSCRIBE(args)[0])),
   },
   doc_subscribe: subscribe(docOf('doc_subscribe'), ([dt, dn]) => docRoom(dt, dn!)),
   doc_unsubscribe: {
     run: (socket, args) => {
-      const [dt, dn] = docOf('doc_unsubscribe')(args);
+      const [dt, dn] = DOC_UNSUBSCRIBE(args);
       socket.leave(docRoom(dt, dn!));
     },
   },
@@ -118,16 +122,17 @@ export const CORE_REQUESTS: Record<Exclude<CoreEvent, 'ping'>, CoreRequest> = {
         endWithSession(socket);
       }
       session.openDocs.set(room, { doctype: dt, docname: dn });
-      notifyViewers(socket.nsp, session.user, dt, dn);
+      notifyViewers(socket.nsp, session.user, dt, dn, room);
     },
   },
   doc_close: {
     run: (socket, args) => {
-      const [dt, dn] = docOf('doc_close')(args) as [string, string];
+      const [dt, dn] = DOC_CLOSE(args) as [string, string];
       const room = openDocRoom(dt, dn);
       socket.leave(room);
       // Only this document is forgotten (upstream's filter dropped every tracked document).
-      if (socket.data.openDocs?.delete(room)) notifyViewers(socket.nsp, socket.data.user, dt, dn);
+      if (socket.data.openDocs?.delete(room))
+        notifyViewers(socket.nsp, socket.data.user, dt, dn, room);
     },
   },
   herald_whoami: {

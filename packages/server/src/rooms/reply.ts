@@ -7,12 +7,15 @@ export type Ack = (result: unknown) => void;
 /** What a client request is answered with. */
 export type Reply = { ok: true; [key: string]: unknown } | { ok: false; error: ErrorBody };
 
-/** The event's arguments without the trailing acknowledgement callback, and that callback. */
-export function splitAck(args: unknown[]): { args: unknown[]; ack: Ack | undefined } {
-  const last = args[args.length - 1];
-  return typeof last === 'function'
-    ? { args: args.slice(0, -1), ack: last as Ack }
-    : { args, ack: undefined };
+/** The answer to a request that succeeded and returned no fields: one object for all, never changed. */
+export const OK: Reply = Object.freeze({ ok: true as const });
+
+/**
+ * Takes the trailing acknowledgement callback off an event's arguments, in place (the caller's own
+ * array: a listener's rest parameter), and returns it.
+ */
+export function takeAck(args: unknown[]): Ack | undefined {
+  return typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
 }
 
 /**

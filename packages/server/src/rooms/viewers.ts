@@ -5,8 +5,13 @@ import type { HeraldIo, HeraldNamespace } from '../session.js';
  * The distinct users with a document open, in the order their sockets joined its `open_doc` room.
  * Only the room's members are looked at (upstream scanned every socket of the site).
  */
-export function viewersOf(nsp: HeraldNamespace, doctype: string, docname: string): string[] {
-  const members = nsp.adapter.rooms.get(openDocRoom(doctype, docname));
+export function viewersOf(
+  nsp: HeraldNamespace,
+  doctype: string,
+  docname: string,
+  room = openDocRoom(doctype, docname),
+): string[] {
+  const members = nsp.adapter.rooms.get(room);
   const users = new Set<string>();
   for (const id of members ?? []) {
     const user = nsp.sockets.get(id)?.data.user;
@@ -21,10 +26,11 @@ function tellViewers(
   caller: string,
   doctype: string,
   docname: string,
+  room: string,
 ): boolean {
-  const users = viewersOf(nsp, doctype, docname);
+  const users = viewersOf(nsp, doctype, docname, room);
   if (users.length === 1 && users[0] === caller) return false;
-  nsp.to(openDocRoom(doctype, docname)).emit('doc_viewers', { doctype, docname, users });
+  nsp.to(room).emit('doc_viewers', { doctype, docname, users });
   return true;
 }
 
@@ -51,14 +57,19 @@ class ViewerNotices {
     this.#intervalMs = intervalMs;
   }
 
-  notify(nsp: HeraldNamespace, caller: string, doctype: string, docname: string): void {
-    const room = openDocRoom(doctype, docname);
+  notify(
+    nsp: HeraldNamespace,
+    caller: string,
+    doctype: string,
+    docname: string,
+    room: string,
+  ): void {
     const told = this.#told.get(nsp)?.get(room);
     if (told) {
       told.changedBy = caller;
       return;
     }
-    if (!tellViewers(nsp, caller, doctype, docname)) return;
+    if (!tellViewers(nsp, caller, doctype, docname, room)) return;
     let docs = this.#told.get(nsp);
     if (!docs) {
       docs = new Map();
@@ -75,7 +86,7 @@ class ViewerNotices {
     if (!docs || !told) return;
     const caller = told.changedBy;
     told.changedBy = undefined;
-    if (caller !== undefined && tellViewers(nsp, caller, told.doctype, told.docname)) {
+    if (caller !== undefined && tellViewers(nsp, caller, told.doctype, told.docname, room)) {
       setTimeout(this.#settle, this.#intervalMs, nsp, room).unref();
       return;
     }
@@ -99,15 +110,17 @@ export function limitViewerNotices(io: HeraldIo, intervalMs: number): void {
 
 /**
  * A socket of `caller` opened or closed the document, or left: its viewers are told who is viewing
- * it, unless the caller is alone with it.
+ * it, unless the caller is alone with it. `room` is the document's `open_doc` room, when the caller
+ * has its name at hand.
  */
 export function notifyViewers(
   nsp: HeraldNamespace,
   caller: string,
   doctype: string,
   docname: string,
+  room = openDocRoom(doctype, docname),
 ): void {
   const limited = notices.get(nsp.server);
-  if (limited) limited.notify(nsp, caller, doctype, docname);
-  else tellViewers(nsp, caller, doctype, docname);
+  if (limited) limited.notify(nsp, caller, doctype, docname, room);
+  else tellViewers(nsp, caller, doctype, docname, room);
 }
