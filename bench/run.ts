@@ -47,7 +47,7 @@ const THREADS =
 if (!Number.isInteger(THREADS) || THREADS < 1)
   throw new Error('--threads takes a whole number of load-generator threads, at least 1');
 type Target = 'herald' | 'baseline';
-/** The servers a scenario can run against: the two compared, and the floor (connect storm only). */
+/** The servers a scenario can run against: the two compared, and the floor (connect storm and churn). */
 type Subject = Target | 'floor';
 const SCENARIOS = ['connect', 'subscribe', 'churn', 'fanout', 'idle'] as const;
 const onlyArg = process.argv.indexOf('--only');
@@ -163,12 +163,13 @@ async function failedCalls(target: Target, port: number): Promise<number> {
  * the baseline, like upstream, answers nothing, so its own count of handled requests is watched.
  */
 async function handled(
-  target: Target,
+  target: Subject,
   port: number,
   count: number,
   send: (ack: boolean) => Promise<void>,
 ): Promise<void> {
-  if (target === 'herald') return send(true);
+  // The floor answers every acknowledged event, as Herald does.
+  if (target !== 'baseline') return send(true);
   let before = 0;
   await waitUntil(async () => {
     before = await baselineDone(port);
@@ -366,7 +367,7 @@ if (wanted('churn')) {
   // 4: presence churn among many connected sockets. As in the desk, a form subscribes to its
   // document (doc_subscribe) before it reports it open; the churn is opening and closing such
   // documents: doc_open then doc_close on each socket, in order.
-  const churn = await both((target) =>
+  const presenceChurn = (target: Subject) =>
     withServer(target, async (gen, srv, _backend, port) => {
       await gen.open(users(SIZES.presence));
       const ops = Array.from({ length: SIZES.churn }, (_, i) => ({
@@ -398,6 +399,7 @@ if (wanted('churn')) {
         await gen.sequence(steps, true);
         if (round >= 0) rates.push((ops.length * 2) / ((performance.now() - t) / 1000));
       }
+      if (target === 'floor') return { rate: median(rates), p50: 0, p99: 0 };
       await noteBusy('presence churn', target, gen, srv);
       // Viewer-event latency at a fixed rate: a user opens a document another user has open, and
       // is timed until it is told who views it (the doc_viewers event naming it).
@@ -425,8 +427,19 @@ if (wanted('churn')) {
         p50: percentile(latencies, 0.5),
         p99: percentile(latencies, 0.99),
       };
-    }),
-  );
+    });
+  const churn = await both(presenceChurn);
+  // The floor: the same opens and closes against `ws` alone, which answers them and does nothing
+  // else (no rooms, no viewers), as many times.
+  const floorRates: number[] = [];
+  for (let i = 0; i < REPEAT; i += 1) floorRates.push((await presenceChurn('floor')).rate);
+  references.push({
+    scenario: 'presence churn',
+    metric: 'operations/s',
+    floor: median(floorRates),
+    herald: churn.herald.rate,
+    baseline: churn.baseline.rate,
+  });
   record('presence churn', 'operations/s', churn, 'rate', {
     ratio: 20,
     better: 'higher',
@@ -547,9 +560,14 @@ const machine = {
   mode,
 };
 console.log(renderTable(results));
-for (const r of references)
+if (references.length > 0)
   console.log(
-    `\nfloor (bench/floor/server.ts: \`ws\` alone, no Engine.IO, no Socket.IO, no checks), same generator, same run:\n  ${r.scenario}: ${r.floor.toFixed(0)} ${r.metric}, ${ratio(r.floor, r.baseline).toFixed(2)}× the baseline; Herald at ${ratio(r.herald, r.floor).toFixed(2)} of the floor`,
+    `\nfloor (bench/floor/server.ts: \`ws\` alone, no Engine.IO, no Socket.IO, no checks, no rooms), same generator, same run:\n${references
+      .map(
+        (r) =>
+          `  ${r.scenario.padEnd(16)} ${r.floor.toFixed(0)} ${r.metric}, ${ratio(r.floor, r.baseline).toFixed(2)}× the baseline; Herald at ${ratio(r.herald, r.floor).toFixed(2)} of the floor`,
+      )
+      .join('\n')}`,
   );
 const busyLines = Object.entries(generatorBusy).map(
   ([scenario, busy]) =>
