@@ -201,18 +201,41 @@ const noteBusy = async (scenario: string, target: Target, gen: LoadGenerator, sr
 type Figures = Record<string, number>;
 interface Paired<T extends Figures> extends Record<Target, T> {
   runs: Record<Target, T>[];
+  /** The floor's figures of each repeat, when it ran too. */
+  floors: T[];
 }
 
 const results: Row[] = [];
-/** A figure of the floor (bench/floor), beside the medians of both servers in the same run. */
+/**
+ * A figure of the floor (bench/floor), beside the medians of both servers in the same run, and
+ * in each repeat the floor ÷ the baseline and Herald ÷ the floor.
+ */
 interface Reference {
   scenario: string;
   metric: string;
   floor: number;
   herald: number;
   baseline: number;
+  floorRatios: number[];
+  heraldOfFloor: number[];
 }
 const references: Reference[] = [];
+/** Records the floor's figure `key` of a scenario that ran against it. */
+const reference = <T extends Figures>(
+  scenario: string,
+  metric: string,
+  paired: Paired<T>,
+  key: keyof T & string,
+) =>
+  references.push({
+    scenario,
+    metric,
+    floor: median(paired.floors.map((f) => f[key]!)),
+    herald: paired.herald[key]!,
+    baseline: paired.baseline[key]!,
+    floorRatios: paired.floors.map((f, i) => ratio(f[key]!, paired.runs[i]!.baseline[key]!)),
+    heraldOfFloor: paired.floors.map((f, i) => ratio(paired.runs[i]!.herald[key]!, f[key]!)),
+  });
 /** Records one figure of a scenario: its medians, and Herald ÷ baseline of each repeat. */
 const record = <T extends Figures>(
   scenario: string,
@@ -239,17 +262,26 @@ function medianFigures<T extends Figures>(runs: T[]): T {
 }
 
 /**
- * Runs a scenario against both servers, one after the other, REPEAT times (alternating); each
- * figure is the median over the repeats, and each repeat's ratio is kept for the spread.
+ * Runs a scenario against both servers, one after the other, REPEAT times (alternating), and
+ * against the floor after them in each repeat when `floor` is given (so a drift of the machine's
+ * speed over the run touches all three alike); each figure is the median over the repeats, and each
+ * repeat's ratio is kept for the spread.
  */
-async function both<T extends Figures>(run: (target: Target) => Promise<T>): Promise<Paired<T>> {
+async function both<T extends Figures>(
+  run: (target: Target) => Promise<T>,
+  floor?: (target: 'floor') => Promise<T>,
+): Promise<Paired<T>> {
   const runs: Record<Target, T>[] = [];
-  for (let i = 0; i < REPEAT; i += 1)
+  const floors: T[] = [];
+  for (let i = 0; i < REPEAT; i += 1) {
     runs.push({ baseline: await run('baseline'), herald: await run('herald') });
+    if (floor) floors.push(await floor('floor'));
+  }
   return {
     baseline: medianFigures(runs.map((r) => r.baseline)),
     herald: medianFigures(runs.map((r) => r.herald)),
     runs,
+    floors,
   };
 }
 
@@ -287,17 +319,9 @@ if (wanted('connect')) {
         (await backend.counts()).get_user_info - warmCalls - connectCalls * ROUNDS;
       return { rate: median(rates), connectCalls, reconnectSeconds, reconnectCalls };
     });
-  const storm = await both(connectStorm);
-  // The floor: the same storm against `ws` alone (bench/floor/server.ts), as many times.
-  const floorRates: number[] = [];
-  for (let i = 0; i < REPEAT; i += 1) floorRates.push((await connectStorm('floor')).rate);
-  references.push({
-    scenario: 'connect storm',
-    metric: 'connections/s',
-    floor: median(floorRates),
-    herald: storm.herald.rate,
-    baseline: storm.baseline.rate,
-  });
+  // The floor runs the same storm too: `ws` alone (bench/floor/server.ts).
+  const storm = await both(connectStorm, connectStorm);
+  reference('connect storm', 'connections/s', storm, 'rate');
   record('connect storm', 'connections/s', storm, 'rate', {
     ratio: 5,
     better: 'higher',
@@ -428,18 +452,10 @@ if (wanted('churn')) {
         p99: percentile(latencies, 0.99),
       };
     });
-  const churn = await both(presenceChurn);
-  // The floor: the same opens and closes against `ws` alone, which answers them and does nothing
-  // else (no rooms, no viewers), as many times.
-  const floorRates: number[] = [];
-  for (let i = 0; i < REPEAT; i += 1) floorRates.push((await presenceChurn('floor')).rate);
-  references.push({
-    scenario: 'presence churn',
-    metric: 'operations/s',
-    floor: median(floorRates),
-    herald: churn.herald.rate,
-    baseline: churn.baseline.rate,
-  });
+  // The floor runs the same opens and closes too: `ws` alone, which answers them and does nothing
+  // else (no rooms, no viewers).
+  const churn = await both(presenceChurn, presenceChurn);
+  reference('presence churn', 'operations/s', churn, 'rate');
   record('presence churn', 'operations/s', churn, 'rate', {
     ratio: 20,
     better: 'higher',
@@ -560,12 +576,15 @@ const machine = {
   mode,
 };
 console.log(renderTable(results));
+/** " (lowest–highest)" of several repeats' ratios; nothing for one. */
+const spread = (values: number[]) =>
+  values.length > 1 ? ` (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})` : '';
 if (references.length > 0)
   console.log(
     `\nfloor (bench/floor/server.ts: \`ws\` alone, no Engine.IO, no Socket.IO, no checks, no rooms), same generator, same run:\n${references
       .map(
         (r) =>
-          `  ${r.scenario.padEnd(16)} ${r.floor.toFixed(0)} ${r.metric}, ${ratio(r.floor, r.baseline).toFixed(2)}× the baseline; Herald at ${ratio(r.herald, r.floor).toFixed(2)} of the floor`,
+          `  ${r.scenario.padEnd(16)} ${r.floor.toFixed(0)} ${r.metric}, ${median(r.floorRatios).toFixed(2)}× the baseline${spread(r.floorRatios)}; Herald at ${median(r.heraldOfFloor).toFixed(2)} of the floor${spread(r.heraldOfFloor)}`,
       )
       .join('\n')}`,
   );

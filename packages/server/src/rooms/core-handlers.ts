@@ -133,7 +133,7 @@ export class CoreHandlers {
       const ack = takeAck(args);
       if (event === 'ping') {
         this.emit('pong');
-        if (ack) answer(this, 'ping', ack, { ok: true });
+        if (ack) answer(this, 'ping', ack, OK);
         return;
       }
       const name = event as Exclude<CoreEvent, 'ping'>;
