@@ -1,5 +1,5 @@
 import { Transport } from 'engine.io';
-import type { Server, Socket } from 'socket.io';
+import type { Server } from 'socket.io';
 
 // Client requests taken straight from the websocket, past Engine.IO's and Socket.IO's packet layers,
 // when nothing else could see them there.
@@ -23,8 +23,8 @@ import type { Server, Socket } from 'socket.io';
 // before. If Engine.IO or Socket.IO are laid out otherwise (another version), every frame goes the
 // long way.
 
-/** A catch-all listener (Socket.IO's `onAny`). */
-type Listener = (this: Socket, event: string, ...args: unknown[]) => void;
+/** A catch-all listener (Socket.IO's `onAny`), called with the socket as `this`. */
+type Listener = (event: string, ...args: unknown[]) => void;
 
 /** The parts of Engine.IO's websocket transport and socket read here (engine.io 6). */
 interface EngineTransport {
@@ -115,7 +115,7 @@ function deliver(
   id: number,
 ) {
   if (id >= 0) args.push(acknowledgement(socket, nsp, id));
-  listener.apply(socket as unknown as Socket, args as [string, ...unknown[]]);
+  listener.apply(socket, args as [string, ...unknown[]]);
 }
 
 /**
@@ -214,7 +214,7 @@ export function enableDirectRequests(io: Server): DirectRequests {
 }
 
 /** A socket connected to a namespace: the frames of its connection may be taken directly. */
-export function attachDirectRequests(socket: Socket): void {
-  const conn = socket.conn as unknown as EngineSocket;
-  conn[CLIENT] ??= (socket as unknown as DirectSocket).client;
+export function attachDirectRequests(socket: { conn: object; client: object }): void {
+  const conn = socket.conn as EngineSocket;
+  conn[CLIENT] ??= socket.client as SocketIoClient;
 }

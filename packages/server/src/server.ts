@@ -247,7 +247,7 @@ export async function startHerald(
   sites.on('connection', (socket) => {
     guardDuplicateConnects(socket);
     core.attach(socket);
-    if (direct) attachDirectRequests(socket as never);
+    if (direct) attachDirectRequests(socket);
     legacy?.attach(socket, backchannel);
     if (debug) {
       const log = logger.child({

@@ -157,7 +157,7 @@ export class CoreHandlers {
       });
       session.pending = next;
     };
-    takeDirectly(this.#onEvent as never, CORE_EVENTS, OK);
+    takeDirectly(this.#onEvent, CORE_EVENTS, OK);
   }
 
   /** Joins the automatic rooms and takes the socket's core events from now on. */
