@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { Backchannel } from '../auth/backchannel.js';
 import type { Logger } from '../logger.js';
 import type { HeraldSocket } from '../session.js';
+import { requirePermission } from './permission-check.js';
+import { answer, failure } from './reply.js';
 
 type LegacyHandler = (socket: HeraldSocket) => void;
 
@@ -61,6 +63,8 @@ export class LegacyHandlers {
       .filter(([, fn]) => fn !== null);
     if (handlers.length === 0) return;
     const credentials = session.credentials;
+    // The app event whose listener is running (for has_permission's answer to the client).
+    let current: string | undefined;
     Object.assign(socket, {
       user: session.user,
       user_type: session.userType,
@@ -82,8 +86,37 @@ export class LegacyHandlers {
           headers: { ...headers, ...(opts.headers as Record<string, string> | undefined) },
         });
       },
-      has_permission: (doctype: string, name?: string) =>
-        backchannel.hasPermission(session.backchannel, doctype, name),
+      /**
+       * Upstream's contract: the promise resolves (with true) only when the web server allows read
+       * permission, and never settles otherwise. Apps write
+       * `socket.has_permission(dt, dn).then(() => socket.join(room))`: a promise that resolved on a
+       * denial would join the room. A denial or a failed check is logged and answered to the client
+       * as a core event's is (`herald_error` naming the app's event), and never reaches the app.
+       */
+      has_permission: (doctype: string, name?: string) => {
+        const event = current ?? 'has_permission';
+        return new Promise<true>((resolve) => {
+          requirePermission(socket, backchannel, [doctype, name]).then(
+            () => resolve(true),
+            (error: unknown) => {
+              const reply = failure(error);
+              this.#log.info(
+                {
+                  site: session.site,
+                  user: session.user,
+                  socket: socket.id,
+                  event,
+                  doctype,
+                  name,
+                  error: reply.ok ? undefined : reply.error.code,
+                },
+                'legacy handler: permission refused; the app handler does not go on',
+              );
+              answer(socket, event, undefined, reply);
+            },
+          );
+        });
+      },
     });
     const on = socket.on;
     for (const [app, handler] of handlers) {
@@ -95,11 +128,14 @@ export class LegacyHandlers {
               { app, event, err: error, site: session.site, user: session.user },
               `realtime handler of app ${app} failed`,
             );
+          current = event;
           try {
             const result = listener.apply(socket, args);
             if (result instanceof Promise) result.catch(fail);
           } catch (error) {
             fail(error);
+          } finally {
+            current = undefined;
           }
         })) as typeof socket.on;
       try {
