@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  MAX_EVENT_DEPTH,
   type PublishArgs,
   type PublishContext,
   parseEventMessage,
   publishHelpers,
   resolveProgress,
   resolvePublish,
+  utf8Length,
 } from '@herald/protocol';
 import { publishArgsOf as argsOf, loadVectors, parseHelperCall } from '@herald/testkit';
 
@@ -129,6 +131,37 @@ describe('parsing messages of the events channel', () => {
       assert.equal(!parsed.ok && parsed.kind, kind);
     });
   }
+
+  const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  test('a message nested too deeply to be encoded again is too_deep; up to the limit is fine', () => {
+    const deep = `{"event": "x", "room": "all", "namespace": "s", "message": ${nested(5000)}}`;
+    const parsed = parseEventMessage(deep);
+    assert.equal(!parsed.ok && parsed.kind, 'too_deep');
+    // The message object itself is one level: MAX_EVENT_DEPTH - 1 levels fit inside it.
+    const fits = `{"event": "x", "room": "all", "namespace": "s", "message": ${nested(MAX_EVENT_DEPTH - 1)}}`;
+    assert.ok(parseEventMessage(fits).ok);
+    const over = `{"event": "x", "room": "all", "namespace": "s", "message": ${nested(MAX_EVENT_DEPTH)}}`;
+    assert.equal(parseEventMessage(over).ok, false);
+    const arrays = `{"event": "x", "room": "all", "namespace": "s", "message": ${'['.repeat(100)}${']'.repeat(100)}}`;
+    assert.equal(
+      !parseEventMessage(arrays).ok && (parseEventMessage(arrays) as { kind: string }).kind,
+      'too_deep',
+    );
+  });
+
+  test('a message over maxBytes (counted in UTF-8) is too_large', () => {
+    const raw = JSON.stringify({
+      event: 'x',
+      room: 'all',
+      namespace: 's',
+      message: 'é'.repeat(600),
+    });
+    assert.ok(parseEventMessage(raw, { maxBytes: 1300 }).ok);
+    const parsed = parseEventMessage(raw, { maxBytes: 1200 });
+    assert.equal(!parsed.ok && parsed.kind, 'too_large');
+    assert.match(!parsed.ok ? parsed.reason : '', /bytes, over the limit of 1200/);
+    assert.equal(utf8Length('aé€😀'), 1 + 2 + 3 + 4);
+  });
 
   test('no room means every namespace, and the namespace may be absent', () => {
     const parsed = parseEventMessage('{"event": "build_event", "message": {"success": true}}');

@@ -62,6 +62,23 @@ export class Metrics {
     labelNames: ['app', 'event', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly encodeFailures = new Counter({
+    name: 'herald_encode_failures_total',
+    help: 'Packets that could not be encoded for a client (sent to nobody; the log has the event)',
+    registers: [this.registry],
+  });
+  readonly limited = new Counter({
+    name: 'herald_requests_limited_total',
+    help: 'Client events refused by a per-socket limit, by limit (rate, rooms, open_docs, name_length)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+  readonly dropped = new Counter({
+    name: 'herald_sockets_dropped_total',
+    help: 'Connections Herald closed to protect the server, by reason (rate_limited, outgoing_buffer)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   constructor(sources: {
     io: HeraldIo;

@@ -21,6 +21,7 @@ import type { Config } from './config/schema.js';
 import { leanParser, trimConnectionMemory } from './connection-memory.js';
 import { mountDemo, prepareDemoConfig } from './demo.js';
 import { attachDirectRequests, enableDirectRequests } from './direct-requests.js';
+import { guardedParser } from './encode-guard.js';
 import { HeraldError } from './errors.js';
 import { skipIdleDispatch } from './event-dispatch.js';
 import { appEventListener, type HandlerStats } from './handlers/dispatch.js';
@@ -81,6 +82,8 @@ export async function startHerald(
   const config: Config = { ...given };
   if (config.demo) prepareDemoConfig(config);
   const logger = options.logger ?? silentLogger();
+  // Made once Socket.IO is (it reads the server); the encoder's guard may report before that.
+  let metrics: Metrics | undefined;
   const routes: HttpRoute[] = [];
   const http = createServer((req, res) => {
     for (const route of routes) if (route(req, res)) return;
@@ -96,8 +99,20 @@ export async function startHerald(
     // The origin is checked per namespace by the connect middleware, as upstream does.
     cors: { origin: true, credentials: true },
     serveClient: false,
-    // Socket.IO's own parser, with a decoder that keeps less per connection.
-    parser: leanParser,
+    // Socket.IO's own parser, with a decoder that keeps less per connection and an encoder that
+    // never throws (encode-guard.ts).
+    parser: guardedParser(leanParser, (error, packet) => {
+      metrics?.encodeFailures.inc();
+      const data = (packet as { data?: unknown }).data;
+      logger.error(
+        {
+          err: error,
+          nsp: packet.nsp,
+          event: Array.isArray(data) && typeof data[0] === 'string' ? data[0] : undefined,
+        },
+        'a packet could not be encoded for a client and was sent to nobody',
+      );
+    }),
     // ws 8.23 or later (Engine.IO's own pin is older) lets go of the last frame's read buffer once
     // the frame is read, instead of pinning it on an idle connection until the next frame.
     wsEngine: WebSocketServer,
@@ -141,7 +156,7 @@ export async function startHerald(
   }
 
   const apiKeys = loadApiKeys(config.apiKeys, config.apiKeyFile);
-  const metrics = new Metrics({
+  metrics = new Metrics({
     io,
     redisReconnects: () => broker.reconnects(),
     directRequests: () => direct?.taken ?? 0,
@@ -162,7 +177,7 @@ export async function startHerald(
       );
     },
   });
-  const router = new EventRouter(io, logger, metrics);
+  const router = new EventRouter(io, logger, metrics, { maxBytes: config.maxMessageBytes });
   routes.push(
     healthRoute({
       broker,

@@ -29,10 +29,10 @@ describe('legacy app handlers (apps/<app>/realtime/handlers.js)', () => {
       'missing_app',
       'helpdesk',
     ];
-    // HD-0001 is alice's and bob's; carol's session is a System User's here, denied the ticket.
+    // HD-0001 is alice's and bob's; mallory, a System User too, is denied it.
     sites[SITE1]!.permissions!['alice@example.com']!.push('HD Ticket/HD-0001');
     sites[SITE1]!.permissions!['bob@example.com']!.push('HD Ticket/HD-0001');
-    sites[SITE1]!.sessions['sid-mallory'] = {
+    sites[SITE1]!.sessions!['sid-mallory'] = {
       user: 'mallory@example.com',
       user_type: 'System User',
     };

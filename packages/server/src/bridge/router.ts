@@ -1,4 +1,4 @@
-import { type MalformedKind, parseEventMessage } from '@herald/protocol';
+import { type EventLimits, type MalformedKind, parseEventMessage } from '@herald/protocol';
 import type { Server } from 'socket.io';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -29,15 +29,20 @@ export class EventRouter {
       missing_event: 0,
       bad_room: 0,
       missing_namespace: 0,
+      too_deep: 0,
+      too_large: 0,
       reserved_event: 0,
     },
   };
   readonly #io: Server;
   readonly #log: Logger;
   readonly #metrics: Metrics | undefined;
+  readonly #limits: EventLimits;
 
-  constructor(io: Server, logger: Logger, metrics?: Metrics) {
+  /** `limits.maxBytes`: the largest message routed (--max-message-bytes). */
+  constructor(io: Server, logger: Logger, metrics?: Metrics, limits: EventLimits = {}) {
     this.#io = io;
+    this.#limits = limits;
     this.#log = logger.child({ component: 'bridge' });
     this.#metrics = metrics;
   }
@@ -46,7 +51,7 @@ export class EventRouter {
   route(raw: string, source = 'redis'): void {
     const started = process.hrtime.bigint();
     this.#metrics?.eventsIn.inc({ source });
-    const parsed = parseEventMessage(raw);
+    const parsed = parseEventMessage(raw, this.#limits);
     if (!parsed.ok) {
       this.#skip(parsed.kind, parsed.reason, raw);
       return;

@@ -122,7 +122,7 @@ export const configSchema = z
     demoData: z.string().min(1).default('.herald-demo'),
     apiKeys: list(z.string().min(16, { error: 'expected at least 16 characters' })).default([]),
     apiKeyFile: z.string().min(1).optional(),
-    maxMessageBytes: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
+    maxMessageBytes: integer(1024, 512 * 1024 * 1024).default(8 * 1024 * 1024),
     writeCoalescing: flag.default(true),
     directRequests: flag.default(true),
     viewersIntervalMs: integer(0, 60_000).default(100),

@@ -264,8 +264,9 @@ export const SETTINGS: Setting[] = [
     key: 'maxMessageBytes',
     flag: '--max-message-bytes <n>',
     env: ['HERALD_MAX_MESSAGE_BYTES'],
-    description: 'largest body the HTTP publish API accepts',
-    defaultText: '1048576',
+    description:
+      'largest event message accepted, in bytes: an HTTP publish body, or a message on the events channel (a larger one is skipped and counted as too_large)',
+    defaultText: '8388608 (8 MiB: Python escapes each non-ASCII character in 6 bytes)',
   },
   {
     key: 'demo',
