@@ -76,6 +76,14 @@ export const ERRORS = {
     message: 'Herald failed while handling the request',
     hint: 'this is a bug: the server log has the details',
   },
+  HERALD_RATE_LIMITED: {
+    message: 'this socket sends events faster than the server allows',
+    hint: 'slow down: a socket that keeps sending past its limit is disconnected (--rate-limit, --rate-burst)',
+  },
+  HERALD_LIMIT_REACHED: {
+    message: 'this socket holds as many rooms or open documents as the server allows',
+    hint: 'leave or close some first (or raise --max-rooms / --max-open-docs on the server)',
+  },
 } as const satisfies Record<string, { message: string; hint: string }>;
 
 /** A stable error code of the catalogue. */

@@ -85,6 +85,8 @@ export class Metrics {
     redisReconnects: () => number;
     /** Client requests taken straight from the websocket (direct-requests.ts). */
     directRequests?: () => number;
+    /** Connections whose reading was paused (socketio/outgoing-limit.ts). */
+    readsPaused?: () => number;
   }) {
     const registry = this.registry;
     new Gauge({
@@ -118,6 +120,17 @@ export class Metrics {
         const now = sources.directRequests?.() ?? 0;
         if (now > taken) this.inc(now - taken);
         taken = now;
+      },
+    });
+    let paused = 0;
+    new Counter({
+      name: 'herald_reads_paused_total',
+      help: 'Times Herald stopped reading a connection until its writes drained (answers and events it could not write out)',
+      registers: [registry],
+      collect() {
+        const now = sources.readsPaused?.() ?? 0;
+        if (now > paused) this.inc(now - paused);
+        paused = now;
       },
     });
     collectDefaultMetrics({ register: registry, prefix: 'herald_' });

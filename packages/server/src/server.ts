@@ -40,10 +40,13 @@ import { NamespaceSweeper } from './namespaces.js';
 import { redactUrl } from './redis/client.js';
 import { CoreHandlers } from './rooms/core-handlers.js';
 import { tolerateDuplicateConnects } from './rooms/duplicate-connect.js';
+import { HeldSessions } from './rooms/held-sessions.js';
 import { LegacyHandlers } from './rooms/legacy-handlers.js';
+import type { SocketLimits } from './rooms/limits.js';
 import { roomsAdapter } from './rooms/rooms-adapter.js';
 import { limitViewerNotices } from './rooms/viewers.js';
 import type { HeraldIo } from './session.js';
+import { limitOutgoing } from './socketio/outgoing-limit.js';
 import { VERSION } from './version.js';
 import { enableWriteCoalescing } from './write-coalescing.js';
 
@@ -95,6 +98,11 @@ export async function startHerald(
     );
   });
 
+  // Sessions of disconnected clients kept for recovery, bounded in all (rooms/held-sessions.ts).
+  const held =
+    config.recoveryWindowMs > 0
+      ? new HeldSessions(config.maxHeldRooms, config.recoveryWindowMs)
+      : undefined;
   const io: HeraldIo = new Server(http, {
     // The origin is checked per namespace by the connect middleware, as upstream does.
     cors: { origin: true, credentials: true },
@@ -119,7 +127,7 @@ export async function startHerald(
     // Compression costs CPU on every frame for small JSON events; off, as upstream.
     perMessageDeflate: false,
     // Socket.IO's in-memory adapter, keeping emptied rooms a while (rooms/rooms-adapter.ts).
-    adapter: roomsAdapter(config.recoveryWindowMs > 0),
+    adapter: roomsAdapter(held),
     ...(config.recoveryWindowMs > 0 && {
       // A client back within the window gets what its rooms missed, in order, and keeps its rooms
       // and session; it is not authenticated again.
@@ -130,6 +138,18 @@ export async function startHerald(
     }),
   });
 
+  const outgoing = limitOutgoing(io.engine, config.maxOutgoingBytes, (engine, waiting) => {
+    const conn = engine as { id?: string; remoteAddress?: string };
+    logger.warn(
+      { engine: conn.id, address: conn.remoteAddress, waiting, max: config.maxOutgoingBytes },
+      'closed a connection that reads slower than it is sent to (--max-outgoing-bytes)',
+    );
+    metrics?.dropped.inc({ reason: 'outgoing_buffer' });
+  });
+  if (!outgoing)
+    logger.warn(
+      "Engine.IO's socket is not laid out as this Herald expects: outgoing buffers are not bounded (--max-outgoing-bytes)",
+    );
   if (config.writeCoalescing) enableWriteCoalescing(io as unknown as Server);
   trimConnectionMemory(io as unknown as Server);
   skipIdleDispatch();
@@ -160,6 +180,7 @@ export async function startHerald(
     io,
     redisReconnects: () => broker.reconnects(),
     directRequests: () => direct?.taken ?? 0,
+    readsPaused: () => outgoing?.paused ?? 0,
   });
   const backchannel = new Backchannel({
     timeoutMs: config.backendTimeoutMs,
@@ -221,6 +242,13 @@ export async function startHerald(
     config.forward.length > 0
       ? new Forwarder(Forwarder.parse(config.forward), backchannel, logger)
       : undefined;
+  const limits: SocketLimits = {
+    maxRooms: config.maxRooms,
+    maxOpenDocs: config.maxOpenDocs,
+    maxNameLength: config.maxNameLength,
+    ratePerSecond: config.rateLimit,
+    rateBurst: config.rateBurst,
+  };
   const handlerStats: HandlerStats = { calls: new Map(), failures: new Map() };
   const sites = io.of(/^\/.+$/);
   const sweeper = new NamespaceSweeper(io, sites, {
@@ -243,6 +271,7 @@ export async function startHerald(
     stats: handlerStats,
     logger,
     metrics,
+    limits,
   });
   // One listener shared by every socket takes its events (core ones, then the apps'): an idle
   // socket costs its rooms and session, no closures.
@@ -254,6 +283,10 @@ export async function startHerald(
       logger,
       version: VERSION,
       recoveryWindowMs: config.recoveryWindowMs,
+      limits,
+      // The backend's own timeout fires first when it is the one: its error names the call.
+      answerWithinMs: config.backendTimeoutMs + 100,
+      metrics,
     },
     onAppEvent,
   );

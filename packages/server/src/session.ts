@@ -1,6 +1,7 @@
 import type { Credentials } from '@herald/protocol';
 import type { DefaultEventsMap, Namespace, Server, Socket } from 'socket.io';
 import type { BackchannelTarget, Identity } from './auth/backchannel.js';
+import type { RateState } from './rooms/limits.js';
 
 /** What Herald knows about an authenticated socket (Socket.IO's `socket.data`). */
 export interface SocketSession {
@@ -19,6 +20,8 @@ export interface SocketSession {
   pending?: Promise<void> | undefined;
   /** Permission checks started ahead of the socket's earlier requests, still running. */
   earlyChecks?: number | undefined;
+  /** Its event budget (rooms/limits.ts), made at its first event. */
+  rate?: RateState | undefined;
 }
 
 /**
@@ -33,6 +36,7 @@ export class Session implements SocketSession, BackchannelTarget {
   state: SocketSession['state'] = undefined;
   pending: SocketSession['pending'] = undefined;
   earlyChecks: SocketSession['earlyChecks'] = undefined;
+  rate: SocketSession['rate'] = undefined;
 
   constructor(
     readonly base: string,

@@ -6,6 +6,7 @@ import { waitFor } from '@herald/testkit';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { Adapter, SessionAwareAdapter } from 'socket.io-adapter';
 import { io as connectClient, type Socket } from 'socket.io-client';
+import { HeldSessions } from '../src/rooms/held-sessions.js';
 import { heraldAdapter, roomsAdapter } from '../src/rooms/rooms-adapter.js';
 
 /** A Socket.IO server on Herald's adapter, and a connected client. */
@@ -115,8 +116,9 @@ describe("Herald's rooms adapter", () => {
   });
 
   test('session-aware when connection state recovery is on, as Socket.IO chooses by default', () => {
-    assert.ok(roomsAdapter(true).prototype instanceof SessionAwareAdapter);
-    assert.ok(!(roomsAdapter(false).prototype instanceof SessionAwareAdapter));
-    assert.ok(roomsAdapter(false).prototype instanceof Adapter);
+    const held = new HeldSessions(1000, 60_000);
+    assert.ok(roomsAdapter(held).prototype instanceof SessionAwareAdapter);
+    assert.ok(!(roomsAdapter(undefined).prototype instanceof SessionAwareAdapter));
+    assert.ok(roomsAdapter(undefined).prototype instanceof Adapter);
   });
 });

@@ -200,7 +200,7 @@ describe('rooms and client events', () => {
     assert.equal(noDoctype.error?.code, 'HERALD_BAD_ARGUMENT');
     assert.equal(
       noDoctype.error?.message,
-      'doctype_subscribe: doctype must be a non-empty string of at most 1000 characters (got nothing)',
+      'doctype_subscribe: doctype must be a non-empty string of at most 140 characters (got nothing)',
     );
     const objectName = await ask(alice, 'doc_subscribe', 'ToDo', { name: 'x' });
     assert.match(objectName.error!.message, /doc_subscribe: docname must be .* \(got a object\)/);

@@ -129,9 +129,23 @@ export const configSchema = z
     identityCacheTtlMs: integer(0, 3_600_000).default(30_000),
     permissionCacheTtlMs: integer(0, 3_600_000).default(30_000),
     denyCacheTtlMs: integer(0, 3_600_000).default(5_000),
+    rateLimit: integer(0, 1_000_000).default(100),
+    rateBurst: integer(1, 1_000_000).default(200),
+    maxRooms: integer(10, 1_000_000).default(1000),
+    maxOpenDocs: integer(1, 1_000_000).default(100),
+    maxNameLength: integer(16, 100_000).default(140),
+    maxOutgoingBytes: integer(64 * 1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+    maxHeldRooms: integer(1000, 100_000_000).default(500_000),
     adminToken: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
   })
   .superRefine((config, ctx) => {
+    if (config.maxOutgoingBytes < config.maxMessageBytes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxOutgoingBytes'],
+        message: `must be at least maxMessageBytes (${config.maxMessageBytes}): one event could not be written to any socket`,
+      });
+    }
     if (config.denyCacheTtlMs > config.permissionCacheTtlMs) {
       ctx.addIssue({
         code: 'custom',

@@ -245,6 +245,60 @@ export const SETTINGS: Setting[] = [
     defaultText: '100',
   },
   {
+    key: 'rateLimit',
+    flag: '--rate-limit <events/s>',
+    env: ['HERALD_RATE_LIMIT'],
+    description:
+      'events one socket may send per second on average; past it an event is answered HERALD_RATE_LIMITED, and a socket that sends another burst past it is disconnected (0: no limit)',
+    defaultText: '100',
+  },
+  {
+    key: 'rateBurst',
+    flag: '--rate-burst <n>',
+    env: ['HERALD_RATE_BURST'],
+    description: 'events one socket may send at once above --rate-limit',
+    defaultText: '200',
+  },
+  {
+    key: 'maxRooms',
+    flag: '--max-rooms <n>',
+    env: ['HERALD_MAX_ROOMS'],
+    description:
+      'rooms one socket may be in (its automatic rooms included); a subscribe past it is answered HERALD_LIMIT_REACHED and joins nothing',
+    defaultText: '1000',
+  },
+  {
+    key: 'maxOpenDocs',
+    flag: '--max-open-docs <n>',
+    env: ['HERALD_MAX_OPEN_DOCS'],
+    description: 'documents one socket may have open (doc_open); past it HERALD_LIMIT_REACHED',
+    defaultText: '100',
+  },
+  {
+    key: 'maxNameLength',
+    flag: '--max-name-length <n>',
+    env: ['HERALD_MAX_NAME_LENGTH'],
+    description:
+      "characters of a doctype, document name or task id in a client request (Frappe's names are at most 140)",
+    defaultText: '140',
+  },
+  {
+    key: 'maxOutgoingBytes',
+    flag: '--max-outgoing-bytes <n>',
+    env: ['HERALD_MAX_OUTGOING_BYTES'],
+    description:
+      'bytes waiting to be written to one socket; a socket that reads slower than that is disconnected (logged, herald_sockets_dropped_total{reason="outgoing_buffer"}); at least --max-message-bytes',
+    defaultText: '16777216 (16 MiB)',
+  },
+  {
+    key: 'maxHeldRooms',
+    flag: '--max-held-rooms <n>',
+    env: ['HERALD_MAX_HELD_ROOMS'],
+    description:
+      'rooms held in all by the sessions of disconnected clients awaiting recovery; past it the oldest sessions are forgotten (their clients reconnect with recovered: false)',
+    defaultText: '500000',
+  },
+  {
     key: 'apiKeys',
     flag: '--api-key <key...>',
     env: ['HERALD_API_KEYS'],

@@ -4,6 +4,7 @@ import { HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { isCoreEvent } from '../rooms/core-handlers.js';
+import type { SocketLimits } from '../rooms/limits.js';
 import { answer, failure, takeAck } from '../rooms/reply.js';
 import type { HeraldSocket } from '../session.js';
 import type { Forwarder } from './forward.js';
@@ -32,6 +33,7 @@ export function appEventListener(deps: {
   stats: HandlerStats;
   logger: Logger;
   metrics?: Metrics;
+  limits: SocketLimits;
 }): (this: HeraldSocket, event: string, ...raw: unknown[]) => void {
   const { registry, forwarder, stats } = deps;
   // Built on a socket's first app event: most sockets never send one, and it holds a dozen closures.
@@ -39,7 +41,7 @@ export function appEventListener(deps: {
   const apiOf = (socket: HeraldSocket) => {
     let api = apis.get(socket);
     if (!api) {
-      api = handlerSocket(socket, deps.backchannel);
+      api = handlerSocket(socket, deps.backchannel, deps.limits);
       apis.set(socket, api);
     }
     return api;
@@ -103,6 +105,8 @@ export function appEventListener(deps: {
             deps.metrics?.handlerCalls.inc({ ...labels, outcome: 'ok' });
             if (result !== undefined) reply = result;
           } catch (error) {
+            // A limit the handler ran into is the client's to know, as for core requests.
+            if (error instanceof HeraldError && error.code === 'HERALD_LIMIT_REACHED') throw error;
             bump(stats.failures, key);
             deps.metrics?.handlerCalls.inc({ ...labels, outcome: 'failed' });
             deps.logger.error(

@@ -1,10 +1,15 @@
 import type { Backchannel } from '../auth/backchannel.js';
+import { limitReached, type SocketLimits } from '../rooms/limits.js';
 import { endWithSession } from '../rooms/session-end.js';
 import type { HeraldSocket } from '../session.js';
 import type { HandlerSocket } from './types.js';
 
 /** The handler-facing view of a socket: identity, rooms, emits, state and permission checks. */
-export function handlerSocket(socket: HeraldSocket, backchannel: Backchannel): HandlerSocket {
+export function handlerSocket(
+  socket: HeraldSocket,
+  backchannel: Backchannel,
+  limits: SocketLimits,
+): HandlerSocket {
   const session = socket.data;
   return {
     id: socket.id,
@@ -13,7 +18,9 @@ export function handlerSocket(socket: HeraldSocket, backchannel: Backchannel): H
     userType: session.userType,
     installedApps: session.installedApps,
     join: (room) => {
-      if (socket.connected) socket.join(room);
+      if (!socket.connected || socket.rooms.has(room)) return;
+      if (socket.rooms.size >= limits.maxRooms) throw limitReached('join', 'rooms', limits);
+      socket.join(room);
     },
     leave: (room) => {
       socket.leave(room);

@@ -1,5 +1,6 @@
 import { autoRooms } from '@herald/protocol';
 import { takeDirectly } from '../direct-requests.js';
+import { ERRORS, HeraldError } from '../errors.js';
 import type { HeraldSocket } from '../session.js';
 import {
   CORE_EVENTS,
@@ -9,6 +10,7 @@ import {
   type CoreRequest,
   isCoreEvent,
 } from './core-requests.js';
+import { type RateVerdict, rateLimited, spendEvent } from './limits.js';
 import {
   cachedPermission,
   type PermissionTarget,
@@ -63,6 +65,39 @@ function fail(
 }
 
 /**
+ * Answers an event over the socket's rate limit (without running it), or drops a socket that kept
+ * sending past it.
+ */
+function refuse(
+  socket: HeraldSocket,
+  event: string,
+  args: unknown[],
+  verdict: RateVerdict,
+  deps: CoreDeps,
+): void {
+  // Frames already read when it was dropped: nobody to answer.
+  if (!socket.connected) return;
+  deps.metrics?.limited.inc({ limit: 'rate' });
+  if (verdict === 'drop') {
+    deps.logger.warn(
+      {
+        site: socket.data.site,
+        user: socket.data.user,
+        socket: socket.id,
+        address: socket.handshake.address,
+        event,
+        limits: { ratePerSecond: deps.limits.ratePerSecond, rateBurst: deps.limits.rateBurst },
+      },
+      'disconnected a socket that kept sending past its rate limit (--rate-limit, --rate-burst)',
+    );
+    deps.metrics?.dropped.inc({ reason: 'rate_limited' });
+    socket.disconnect(true);
+    return;
+  }
+  answer(socket, event, takeAck(args), failure(rateLimited(event, deps.limits)));
+}
+
+/**
  * Runs a request at once when nothing has to be waited for: no earlier request of the socket is
  * still running, and its permission (if it needs one) is cached. Returns false, having done
  * nothing, when it must wait its turn. Most subscribes after the first of a session end here,
@@ -89,7 +124,7 @@ function runNow(
   return true;
 }
 
-/** Runs a request in its turn (after the socket's earlier ones) and answers it. */
+/** Runs a request in its turn (after the socket's earlier ones) and answers it by `deadline`. */
 async function settle(
   socket: HeraldSocket,
   event: CoreEvent,
@@ -100,14 +135,69 @@ async function settle(
   target: PermissionTarget | undefined,
   invalid: unknown,
   early: Promise<void> | undefined,
+  deadline: number,
 ): Promise<void> {
   try {
     if (invalid !== undefined) throw invalid;
-    if (target) await (early ?? requirePermission(socket, deps.backchannel, target));
+    if (target)
+      await beforeDeadline(
+        early ?? requirePermission(socket, deps.backchannel, target),
+        deadline,
+        () =>
+          new HeraldError(
+            'HERALD_PERMISSION_CHECK_FAILED',
+            `${event}: the web server did not answer the permission check on ${target.join(' ')} in time (${deps.answerWithinMs} ms from the request)`,
+            { hint: ERRORS.HERALD_BACKEND_TIMEOUT.hint },
+          ),
+      );
     const extra = request.run(socket, args, deps, target);
-    succeed(socket, event, ack, request.waits ? await extra : extra);
+    succeed(
+      socket,
+      event,
+      ack,
+      request.waits
+        ? await beforeDeadline(
+            extra as Promise<unknown>,
+            deadline,
+            () =>
+              new HeraldError(
+                'HERALD_BACKEND_TIMEOUT',
+                `${event}: not done within ${deps.answerWithinMs} ms of the request`,
+              ),
+          )
+        : extra,
+    );
   } catch (error) {
     fail(socket, event, ack, error, deps);
+  }
+}
+
+/**
+ * `work`, or the error of `late()` once `deadline` (performance.now()) has passed. A socket's
+ * requests wait for its earlier ones, so without a deadline the last of many requests held by a
+ * hanging web server would be answered only after all the timeouts before it, one after another.
+ * The work itself goes on (a permission answer is still cached); its outcome is no longer waited for.
+ */
+async function beforeDeadline<T>(
+  work: Promise<T>,
+  deadline: number,
+  late: () => HeraldError,
+): Promise<T> {
+  const left = deadline - performance.now();
+  if (left <= 0) {
+    work.catch(() => undefined);
+    throw late();
+  }
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(late()), left);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -125,6 +215,13 @@ export class CoreHandlers {
   constructor(deps: CoreDeps, otherEvents?: AnyListener) {
     this.#offsets = deps.recoveryWindowMs ? new SessionOffsets(deps.recoveryWindowMs) : undefined;
     this.#onEvent = function (event, ...raw) {
+      // Every event of the socket, core or an app's, spends from its budget first.
+      const now = performance.now();
+      const verdict = spendEvent(this.data, deps.limits, now);
+      if (verdict !== 'take') {
+        refuse(this, event, raw, verdict, deps);
+        return;
+      }
       if (!isCoreEvent(event)) {
         otherEvents?.call(this, event, ...raw);
         return;
@@ -142,14 +239,16 @@ export class CoreHandlers {
       let target: PermissionTarget | undefined;
       let invalid: unknown;
       try {
-        target = request.needs?.(args);
+        target = request.needs?.(args, deps);
       } catch (error) {
         invalid = error;
       }
       if (runNow(this, name, request, args, ack, deps, target, invalid)) return;
       const early = target && startEarlyCheck(this, deps.backchannel, target);
       const session = this.data;
-      const run = () => settle(this, name, request, args, ack, deps, target, invalid, early);
+      const deadline = now + deps.answerWithinMs;
+      const run = () =>
+        settle(this, name, request, args, ack, deps, target, invalid, early, deadline);
       // settle never rejects: it answers every failure.
       const next: Promise<void> = (session.pending ? session.pending.then(run) : run()).then(() => {
         // Drained: an idle socket holds no promise.

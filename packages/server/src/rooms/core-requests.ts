@@ -3,7 +3,9 @@ import type { Backchannel } from '../auth/backchannel.js';
 import type { Broker } from '../bridge/broker.js';
 import { asHeraldError, HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { HeraldSocket } from '../session.js';
+import { limitReached, type SocketLimits } from './limits.js';
 import type { PermissionTarget } from './permission-check.js';
 import { docnameArg, nameArg } from './reply.js';
 import { endWithSession } from './session-end.js';
@@ -19,6 +21,11 @@ export interface CoreDeps {
   version?: string;
   /** The connection state recovery window (0: off). */
   recoveryWindowMs?: number;
+  /** What one socket may hold and send (rooms/limits.ts). */
+  limits: SocketLimits;
+  /** Every request is answered within this long of its arrival (about one backend timeout). */
+  answerWithinMs: number;
+  metrics?: Metrics | undefined;
 }
 
 /** Names of the core events: custom handlers may not shadow them. */
@@ -48,7 +55,7 @@ export const isCoreEvent = (event: string): boolean => CORE_EVENT_SET.has(event)
  * it returns is merged into the `ok` answer. `waits` marks a request whose `run` is asynchronous.
  */
 export interface CoreRequest {
-  needs?: (args: unknown[]) => PermissionTarget;
+  needs?: (args: unknown[], deps: CoreDeps) => PermissionTarget;
   run: (
     socket: HeraldSocket,
     args: unknown[],
@@ -58,32 +65,46 @@ export interface CoreRequest {
   waits?: true;
 }
 
-/** Joins only while connected: a socket that left during the permission check keeps no room. */
-const join = (socket: HeraldSocket, room: string) => {
-  if (socket.connected) socket.join(room);
+/**
+ * Joins only while connected: a socket that left during the permission check keeps no room. A
+ * socket at its --max-rooms joins nothing more and is told so.
+ */
+const join = (socket: HeraldSocket, room: string, event: string, deps: CoreDeps) => {
+  if (!socket.connected || socket.rooms.has(room)) return;
+  if (socket.rooms.size >= deps.limits.maxRooms) throw limitReached(event, 'rooms', deps.limits);
+  socket.join(room);
 };
 
 /** A request that needs read permission on `needs(args)` and then joins `room(target)`. */
 const subscribe = (
-  needs: (args: unknown[]) => PermissionTarget,
+  event: string,
+  needs: (args: unknown[], deps: CoreDeps) => PermissionTarget,
   room: (target: PermissionTarget) => string,
 ): CoreRequest => ({
   needs,
-  run: (socket, _args, _deps, target) => join(socket, room(target!)),
+  run: (socket, _args, deps, target) => join(socket, room(target!), event, deps),
 });
 
 const subscribeTask = (event: string): CoreRequest => ({
-  run: (socket, [taskId]) => join(socket, taskRoom(nameArg(event, 'task_id', taskId))),
+  run: (socket, [taskId], deps) =>
+    join(
+      socket,
+      taskRoom(nameArg(event, 'task_id', taskId, deps.limits.maxNameLength)),
+      event,
+      deps,
+    ),
 });
 
 const doctypeOf =
   (event: string) =>
-  ([doctype]: unknown[]): PermissionTarget => [nameArg(event, 'doctype', doctype)];
+  ([doctype]: unknown[], deps: CoreDeps): PermissionTarget => [
+    nameArg(event, 'doctype', doctype, deps.limits.maxNameLength),
+  ];
 const docOf =
   (event: string) =>
-  ([doctype, docname]: unknown[]): PermissionTarget => [
-    nameArg(event, 'doctype', doctype),
-    docnameArg(event, docname),
+  ([doctype, docname]: unknown[], deps: CoreDeps): PermissionTarget => [
+    nameArg(event, 'doctype', doctype, deps.limits.maxNameLength),
+    docnameArg(event, docname, deps.limits.maxNameLength),
   ];
 
 const DOCTYPE_UNSUBSCRIBE = doctypeOf('doctype_unsubscribe');
@@ -92,31 +113,37 @@ const DOC_CLOSE = docOf('doc_close');
 
 /** The client requests of section 5 (all but `ping`), shared by every socket. */
 export const CORE_REQUESTS: Record<Exclude<CoreEvent, 'ping'>, CoreRequest> = {
-  doctype_subscribe: subscribe(doctypeOf('doctype_subscribe'), ([dt]) => doctypeRoom(dt)),
+  doctype_subscribe: subscribe('doctype_subscribe', doctypeOf('doctype_subscribe'), ([dt]) =>
+    doctypeRoom(dt),
+  ),
   doctype_unsubscribe: {
-    run: (socket, args) => socket.leave(doctypeRoom(DOCTYPE_UNSUBSCRIBE(args)[0])),
+    run: (socket, args, deps) => socket.leave(doctypeRoom(DOCTYPE_UNSUBSCRIBE(args, deps)[0])),
   },
-  doc_subscribe: subscribe(docOf('doc_subscribe'), ([dt, dn]) => docRoom(dt, dn!)),
+  doc_subscribe: subscribe('doc_subscribe', docOf('doc_subscribe'), ([dt, dn]) => docRoom(dt, dn!)),
   doc_unsubscribe: {
-    run: (socket, args) => {
-      const [dt, dn] = DOC_UNSUBSCRIBE(args);
+    run: (socket, args, deps) => {
+      const [dt, dn] = DOC_UNSUBSCRIBE(args, deps);
       socket.leave(docRoom(dt, dn!));
     },
   },
   task_subscribe: subscribeTask('task_subscribe'),
   progress_subscribe: subscribeTask('progress_subscribe'),
   task_unsubscribe: {
-    run: (socket, [taskId]) =>
-      socket.leave(taskRoom(nameArg('task_unsubscribe', 'task_id', taskId))),
+    run: (socket, [taskId], deps) =>
+      socket.leave(
+        taskRoom(nameArg('task_unsubscribe', 'task_id', taskId, deps.limits.maxNameLength)),
+      ),
   },
   doc_open: {
     needs: docOf('doc_open'),
-    run: (socket, _args, _deps, target) => {
+    run: (socket, _args, deps, target) => {
       if (!socket.connected) return;
       const [dt, dn] = target as [string, string];
       const room = openDocRoom(dt, dn);
-      socket.join(room);
       const session = socket.data;
+      if (!session.openDocs?.has(room) && (session.openDocs?.size ?? 0) >= deps.limits.maxOpenDocs)
+        throw limitReached('doc_open', 'open_docs', deps.limits);
+      join(socket, room, 'doc_open', deps);
       if (!session.openDocs) {
         session.openDocs = new Map();
         endWithSession(socket);
@@ -126,8 +153,8 @@ export const CORE_REQUESTS: Record<Exclude<CoreEvent, 'ping'>, CoreRequest> = {
     },
   },
   doc_close: {
-    run: (socket, args) => {
-      const [dt, dn] = DOC_CLOSE(args) as [string, string];
+    run: (socket, args, deps) => {
+      const [dt, dn] = DOC_CLOSE(args, deps) as [string, string];
       const room = openDocRoom(dt, dn);
       socket.leave(room);
       // Only this document is forgotten (upstream's filter dropped every tracked document).

@@ -123,6 +123,8 @@ export class LegacyHandlers {
       // Listeners the app registers are guarded: a throwing or rejecting one is logged, never fatal.
       socket.on = ((event: string, listener: (...args: unknown[]) => unknown) =>
         on.call(socket, event, (...args: unknown[]) => {
+          // Over the socket's rate limit: the core listener, which runs first, answered it.
+          if ((session.rate?.refused ?? 0) > 0) return;
           const fail = (error: unknown) =>
             this.#log.warn(
               { app, event, err: error, site: session.site, user: session.user },

@@ -37,19 +37,22 @@ export function failure(error: unknown): Reply {
   return { ok: false, error: asHeraldError(error).toBody() };
 }
 
-/** A doctype, room or task id argument: a non-empty string. */
-export function nameArg(event: string, what: string, value: unknown): string {
-  if (typeof value === 'string' && value !== '' && value.length <= 1000) return value;
+/** A doctype, room or task id argument: a non-empty string of at most `max` characters. */
+export function nameArg(event: string, what: string, value: unknown, max: number): string {
+  if (typeof value === 'string' && value !== '' && value.length <= max) return value;
   throw new HeraldError(
     'HERALD_BAD_ARGUMENT',
-    `${event}: ${what} must be a non-empty string of at most 1000 characters (got ${describe(value)})`,
+    `${event}: ${what} must be a non-empty string of at most ${max} characters (got ${describe(value)})`,
+    typeof value === 'string' && value.length > max
+      ? { hint: `send the name as it is in Frappe (at most ${max} characters: --max-name-length)` }
+      : undefined,
   );
 }
 
 /** A document name argument: a non-empty string or a number (Frappe names can be integers). */
-export function docnameArg(event: string, value: unknown): string {
+export function docnameArg(event: string, value: unknown, max: number): string {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return nameArg(event, 'docname', value);
+  return nameArg(event, 'docname', value, max);
 }
 
 function describe(value: unknown): string {

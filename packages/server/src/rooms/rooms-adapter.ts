@@ -1,4 +1,5 @@
 import { Adapter, SessionAwareAdapter } from 'socket.io-adapter';
+import type { HeldSessions, SessionStore } from './held-sessions.js';
 
 /** How long a room emptied by a leave may stay, empty, before it is removed (at most). */
 const LINGER_MS = 10_000;
@@ -28,7 +29,11 @@ interface Applying {
  *   rooms, which for one room is only garbage (a set of a thousand ids per event to a thousand);
  * - `close` also stops the base adapter's intervals (see there).
  */
-export function heraldAdapter(Base: typeof Adapter, lingerMs = LINGER_MS): typeof Adapter {
+export function heraldAdapter(
+  Base: typeof Adapter,
+  lingerMs = LINGER_MS,
+  held?: HeldSessions,
+): typeof Adapter {
   const HeraldAdapter = class HeraldAdapter extends Base {
     /** Rooms emptied by a leave since the last sweep. */
     #emptied = new Set<string>();
@@ -72,6 +77,25 @@ export function heraldAdapter(Base: typeof Adapter, lingerMs = LINGER_MS): typeo
       this.#emptied.clear();
     }
 
+    /** A disconnected session, stored by the base, counts toward the server's bound (held-sessions.ts). */
+    override persistSession(session: Parameters<Adapter['persistSession']>[0]): void {
+      super.persistSession(session);
+      held?.add(this as unknown as SessionStore, session.pid, session.rooms.length);
+    }
+
+    /** A restored session is live again: it is no longer kept (it is stored anew when it drops). */
+    override restoreSession(pid: string, offset: string): ReturnType<Adapter['restoreSession']> {
+      // null when there is nothing to restore (its type says otherwise).
+      const restored = super.restoreSession(pid, offset) as ReturnType<
+        Adapter['restoreSession']
+      > | null;
+      if (held && restored) {
+        held.remove(pid);
+        (this as unknown as SessionStore).sessions.delete(pid);
+      }
+      return restored as ReturnType<Adapter['restoreSession']>;
+    }
+
     /**
      * Also stops the intervals the base adapter started: Socket.IO's session-aware adapter sweeps
      * its stored sessions every minute on an interval that its own `close` leaves running, so a
@@ -107,6 +131,9 @@ export function heraldAdapter(Base: typeof Adapter, lingerMs = LINGER_MS): typeo
   return HeraldAdapter;
 }
 
-/** The adapter for a server: session-aware when connection state recovery is on, as Socket.IO's default. */
-export const roomsAdapter = (recovery: boolean): typeof Adapter =>
-  heraldAdapter(recovery ? SessionAwareAdapter : Adapter);
+/**
+ * The adapter for a server: session-aware when connection state recovery is on (as Socket.IO's
+ * default), its stored sessions bounded by `held`.
+ */
+export const roomsAdapter = (held: HeldSessions | undefined): typeof Adapter =>
+  held ? heraldAdapter(SessionAwareAdapter, LINGER_MS, held) : heraldAdapter(Adapter);
