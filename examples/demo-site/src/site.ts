@@ -6,7 +6,7 @@ import { startImport } from './import-job.js';
 import { canRead, hasDeskAccess, hasPermission } from './permissions.js';
 import type { SitePublisher } from './publishing.js';
 import { now } from './seed.js';
-import type { SiteData, Store, ToDo } from './store.js';
+import { commentDoc, type SiteData, type Store, type ToDo } from './store.js';
 
 /** What the demo's web backend needs. */
 export interface BackendOptions {
@@ -243,7 +243,11 @@ export function createBackend(
         if (todo)
           json(res, 200, {
             data: todo,
-            comments: store.read(site)!.comments.filter((c) => c.todo === todo.name),
+            comments: store
+              .read(site)!
+              .comments.filter(
+                (c) => c.reference_doctype === 'ToDo' && c.reference_name === todo.name,
+              ),
           });
       },
     ],
@@ -285,19 +289,21 @@ export function createBackend(
         if (!content) return error(res, 417, 'MandatoryError', 'content is required');
         const comment = await change(site, session, (data, publish) => {
           data.counter += 1;
-          const created = {
+          const created = commentDoc({
             name: `CMT-${String(data.counter).padStart(4, '0')}`,
-            todo: params[0]!,
             owner: session.user,
-            content,
+            fullName: session.fullName,
             creation: now(),
-          };
+            todo: data.todos.find((t) => t.name === params[0])!,
+            content,
+          });
           data.comments.push(created);
+          // As Frappe's Comment.notify_change('add') does, to the ToDo's doc room.
           void publish({
             event: 'docinfo_update',
             message: { doc: created, key: 'comments', action: 'add' },
-            doctype: 'ToDo',
-            docname: params[0]!,
+            doctype: created.reference_doctype,
+            docname: created.reference_name,
           });
           return created;
         });

@@ -21,8 +21,37 @@ export interface ToDo {
   modified: string;
 }
 
-/** A comment on a ToDo. */
+/**
+ * A comment on a ToDo, kept as Frappe's Comment document (`comment.as_dict()`): the standard
+ * fields, then the Comment doctype's own. It goes out as it is, in `docinfo_update` and in the
+ * answers, so the desk's form can show it.
+ */
 export interface Comment {
+  doctype: 'Comment';
+  name: string;
+  owner: string;
+  creation: string;
+  modified: string;
+  modified_by: string;
+  docstatus: 0;
+  idx: 0;
+  comment_type: 'Comment';
+  comment_email: string;
+  subject: null;
+  /** The author's full name. */
+  comment_by: string;
+  published: 0;
+  seen: 0;
+  reference_doctype: 'ToDo';
+  reference_name: string;
+  /** The owner of the ToDo. */
+  reference_owner: string;
+  content: string;
+  ip_address: null;
+}
+
+/** A comment as demo data written before comments were Frappe's documents. */
+interface LegacyComment {
   name: string;
   todo: string;
   owner: string;
@@ -55,7 +84,7 @@ export class Store {
       const file = this.#file(site);
       this.#sites.set(
         site,
-        existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SiteData) : seed(site),
+        existsSync(file) ? upgrade(JSON.parse(readFileSync(file, 'utf8')) as SiteData) : seed(site),
       );
       if (!existsSync(file)) this.#write(site);
     }
@@ -92,4 +121,54 @@ export class Store {
     writeFileSync(`${file}.tmp`, JSON.stringify(this.#sites.get(site), null, 1));
     renameSync(`${file}.tmp`, file);
   }
+}
+
+/** Demo data of an earlier version, brought to this one (its comments become Comment docs). */
+function upgrade(data: SiteData): SiteData {
+  const comments = data.comments as (Comment | LegacyComment)[];
+  data.comments = comments.map((c) => {
+    if (!('todo' in c)) return c;
+    const author = data.users.find((u) => u.name === c.owner);
+    return commentDoc({
+      name: c.name,
+      owner: c.owner,
+      fullName: author?.fullName ?? c.owner,
+      creation: c.creation,
+      todo: data.todos.find((t) => t.name === c.todo) ?? { name: c.todo, owner: c.owner },
+      content: c.content,
+    });
+  });
+  return data;
+}
+
+/** A new Comment document on a ToDo, with every field Frappe's `as_dict()` gives it. */
+export function commentDoc(args: {
+  name: string;
+  owner: string;
+  fullName: string;
+  creation: string;
+  todo: Pick<ToDo, 'name' | 'owner'>;
+  content: string;
+}): Comment {
+  return {
+    doctype: 'Comment',
+    name: args.name,
+    owner: args.owner,
+    creation: args.creation,
+    modified: args.creation,
+    modified_by: args.owner,
+    docstatus: 0,
+    idx: 0,
+    comment_type: 'Comment',
+    comment_email: args.owner,
+    subject: null,
+    comment_by: args.fullName,
+    published: 0,
+    seen: 0,
+    reference_doctype: 'ToDo',
+    reference_name: args.todo.name,
+    reference_owner: args.todo.owner,
+    content: args.content,
+    ip_address: null,
+  };
 }

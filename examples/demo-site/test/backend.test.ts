@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -7,6 +7,7 @@ import { configSchema, type Herald, silentLogger, startHerald } from '@herald/se
 import { nextEvent, startRedis, waitFor } from '@herald/testkit';
 import { createClient } from 'redis';
 import { io, type Socket } from 'socket.io-client';
+import { seedSite } from '../src/seed.js';
 
 /** A browser-like session against the demo: cookie jar of one sid. */
 class Browser {
@@ -150,6 +151,71 @@ describe('the demo site backend, behind herald serve --demo', () => {
     bobSocket.disconnect();
   });
 
+  test("a new comment's docinfo_update is the Comment doc Frappe publishes, with what the desk's form reads", async () => {
+    const alice = new Browser(herald, 'site1.localhost');
+    const bob = new Browser(herald, 'site1.localhost');
+    await alice.login('alice@example.com');
+    await bob.login('bob@example.com');
+    const bobSocket = await bob.socket();
+    try {
+      // TD-0001 is alice's, assigned to bob: both may read it.
+      assert.deepEqual(
+        await bobSocket.timeout(5000).emitWithAck('doc_subscribe', 'ToDo', 'TD-0001'),
+        { ok: true },
+      );
+      const docinfo = nextEvent<[Record<string, unknown>]>(bobSocket, 'docinfo_update');
+      const posted = await alice.call('POST', '/api/resource/ToDo/TD-0001/comments', {
+        content: 'On it after lunch',
+      });
+      assert.equal(posted.status, 200);
+      const [info] = await docinfo;
+
+      // Frappe's Comment.notify_change: {doc: comment.as_dict(), key, action}.
+      assert.deepEqual(Object.keys(info).sort(), ['action', 'doc', 'key']);
+      assert.equal(info.key, 'comments');
+      assert.equal(info.action, 'add');
+      const doc = info.doc as Record<string, unknown>;
+      // The desk's form drops the event unless reference_doctype/reference_name are its own, keys
+      // the comment by name, and draws it from comment_type, owner, creation and content.
+      assert.equal(doc.doctype, 'Comment');
+      assert.match(String(doc.name), /\S/);
+      assert.equal(doc.comment_type, 'Comment');
+      assert.equal(doc.reference_doctype, 'ToDo');
+      assert.equal(doc.reference_name, 'TD-0001');
+      assert.equal(doc.content, 'On it after lunch');
+      assert.equal(doc.owner, 'alice@example.com');
+      assert.equal(doc.comment_email, 'alice@example.com');
+      assert.equal(doc.comment_by, 'Alice');
+      assert.match(String(doc.creation), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+      // The rest of as_dict(): the standard fields and the Comment doctype's own.
+      for (const field of [
+        'modified',
+        'modified_by',
+        'docstatus',
+        'idx',
+        'subject',
+        'published',
+        'seen',
+        'reference_owner',
+        'ip_address',
+      ])
+        assert.ok(field in doc, `doc has ${field}`);
+      assert.equal(doc.reference_owner, 'alice@example.com');
+      assert.equal(doc.docstatus, 0);
+      assert.equal('todo' in doc, false, 'no demo-only field');
+
+      // add_comment answers the same doc; the form's load lists it under the same fields.
+      assert.deepEqual(posted.body.data, doc);
+      const loaded = await bob.call('GET', '/api/resource/ToDo/TD-0001');
+      assert.deepEqual(
+        loaded.body.comments.find((c: { name: string }) => c.name === doc.name),
+        doc,
+      );
+    } finally {
+      bobSocket.disconnect();
+    }
+  });
+
   test('permissions: carol (Website User) has no desk; a site2 session is unknown on site1', async () => {
     const carol = new Browser(herald, 'site1.localhost');
     await carol.login('carol@example.com');
@@ -222,6 +288,58 @@ describe('the demo on Redis (herald serve --demo --redis URL)', () => {
       await watcher.quit();
       await herald.close();
       await redis.stop();
+    }
+  });
+});
+
+describe('demo data written by an earlier version', () => {
+  test('its comments are served as Comment docs, under the ToDo they were on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-demo-'));
+    const old = seedSite('site1.localhost');
+    // Before comments were Frappe's documents, a comment named its ToDo in `todo`.
+    (old.comments as unknown[]).push({
+      name: 'CMT-0003',
+      todo: 'TD-0001',
+      owner: 'bob@example.com',
+      content: 'Written before the upgrade',
+      creation: '2024-05-01 10:00:00.000',
+    });
+    old.counter = 3;
+    writeFileSync(join(dir, 'site1.localhost.json'), JSON.stringify(old));
+    const herald = await startHerald(
+      configSchema.parse({ port: 0, host: '127.0.0.1', demo: true, demoData: dir }),
+      { logger: silentLogger() },
+    );
+    try {
+      const alice = new Browser(herald, 'site1.localhost');
+      await alice.login('alice@example.com');
+      const loaded = await alice.call('GET', '/api/resource/ToDo/TD-0001');
+      assert.equal(loaded.status, 200);
+      assert.deepEqual(loaded.body.comments, [
+        {
+          doctype: 'Comment',
+          name: 'CMT-0003',
+          owner: 'bob@example.com',
+          creation: '2024-05-01 10:00:00.000',
+          modified: '2024-05-01 10:00:00.000',
+          modified_by: 'bob@example.com',
+          docstatus: 0,
+          idx: 0,
+          comment_type: 'Comment',
+          comment_email: 'bob@example.com',
+          subject: null,
+          comment_by: 'Bob',
+          published: 0,
+          seen: 0,
+          reference_doctype: 'ToDo',
+          reference_name: 'TD-0001',
+          reference_owner: 'alice@example.com',
+          content: 'Written before the upgrade',
+          ip_address: null,
+        },
+      ]);
+    } finally {
+      await herald.close();
     }
   });
 });

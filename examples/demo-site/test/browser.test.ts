@@ -141,7 +141,11 @@ describe('the demo site in a real browser', () => {
     // A comment by alice appears on bob's form.
     await alice.fill('#comment input[name=content]', 'Looks good to me');
     await alice.click('#comment button[type=submit]');
-    await bob.waitForSelector('.comment:has-text("Looks good to me")', { timeout: 10_000 });
+    const comment = await bob.waitForSelector('.comment:has-text("Looks good to me")', {
+      timeout: 10_000,
+    });
+    // Drawn from the Comment doc of the docinfo_update: the author by full name.
+    assert.match((await comment.$eval('.meta', (el) => el.textContent)) ?? '', /^Alice · /);
 
     // The screenshot of the README: two viewers and a progress bar.
     await bob.evaluate(() => fetch('/api/method/demo.start_import', { method: 'POST' }));
