@@ -12,6 +12,8 @@ export const PUBLISH_ERRORS = {
   HERALD_PUBLISH_TRANSACTION_CLOSED:
     'start a new transaction(): this one was committed or rolled back',
   HERALD_PUBLISH_CLOSED: 'the publisher was closed: create a new one',
+  HERALD_PUBLISH_NO_SUBSCRIBER:
+    'nothing was subscribed to events on this Redis: check that Herald runs with --redis set to this same Redis and is ready (GET /health/ready); with retry, raise retry.maxAgeMs to wait longer for it',
 } as const;
 
 /** A publisher error code. */

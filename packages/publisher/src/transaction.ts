@@ -2,10 +2,31 @@ import type { EventMessage, ProgressArgs, PublishArgs } from '@herald/protocol';
 import { PublishError } from './errors.js';
 import type { Publisher } from './publisher.js';
 
+/** A plain object's own keys sorted, so that JSON text no longer depends on insertion order. */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const record = value as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(record)
+      .sort()
+      .map((name) => [name, record[name]]),
+  );
+}
+
+/**
+ * The JSON text of a value with every object's keys sorted, recursively: two values that go on
+ * the wire as equal JSON (arrays in the same order) get the same text, whatever their key order.
+ * JSON.stringify hands the replacer each value after `toJSON`, so a Date is its ISO text.
+ */
+function canonicalJson(value: unknown): string | undefined {
+  return JSON.stringify(value, sortedKeys);
+}
+
 /**
  * A scope tied to a database transaction: publishes with `afterCommit: true` wait for `commit()`
- * and vanish on `rollback()`; identical ones (same event, message and room) go out once, as
- * upstream. A publish whose rules turn after-commit off (a task's progress) goes out at once.
+ * and vanish on `rollback()`; equal ones (same event, message and room, compared by value, key
+ * order aside, as upstream compares its dicts) go out once, the first of them. A publish whose
+ * rules turn after-commit off (a task's progress) goes out at once.
  */
 export class PublishTransaction {
   readonly #publisher: Publisher;
@@ -22,7 +43,7 @@ export class PublishTransaction {
     const resolved = this.#publisher.resolve(args);
     if (!resolved.afterCommit) return this.#publisher.send(resolved.message);
     const { event, message, room } = resolved.message;
-    const key = JSON.stringify([event, message, room]);
+    const key = canonicalJson([event, message, room])!;
     if (!this.#queued.has(key)) this.#queued.set(key, resolved.message);
     return resolved.message;
   }

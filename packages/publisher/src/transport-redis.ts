@@ -16,9 +16,12 @@ export interface RetryOptions {
 const redactUrl = (url: string) => url.replace(/\/\/([^@/]*):[^@/]*@/, '//$1:***@');
 
 /**
- * `PUBLISH events <json>` on Redis, as Frappe's publish_realtime does. Commands fail at once while
- * Redis is unreachable (no hidden offline queue): the publish rejects, or with `retry` it waits in
- * a bounded buffer and goes out, in order, once Redis is back.
+ * `PUBLISH events <json>` on Redis, as Frappe's publish_realtime does. A publish resolves only
+ * once Redis says a subscriber of `events` (Herald) received it: PUBLISH answers with the number
+ * of receivers, and 0 means the event reached nobody. Commands fail at once while Redis is
+ * unreachable (no hidden offline queue). Without `retry`, a publish that Redis cannot take, or
+ * that reached no subscriber, rejects at once; with `retry`, it waits in a bounded buffer, in
+ * order, until a subscriber got it (see RetryBuffer).
  */
 export class RedisTransport implements Transport {
   readonly #client: RedisClient;
@@ -35,7 +38,14 @@ export class RedisTransport implements Transport {
     options: { retry?: RetryOptions | undefined; connectTimeoutMs?: number } = {},
   ) {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
-    this.#buffer = options.retry ? new RetryBuffer(options.retry) : undefined;
+    this.#buffer = options.retry
+      ? new RetryBuffer(options.retry, {
+          isReady: () => this.#client.isReady,
+          lastError: () => this.#lastError,
+          publish: (raw) => this.#publish(raw),
+          connect: () => this.#connect(),
+        })
+      : undefined;
     if (typeof redis === 'string') {
       this.#where = redactUrl(redis);
       const socket = redis.startsWith('unix://')
@@ -60,27 +70,25 @@ export class RedisTransport implements Transport {
     this.#client.on('error', (error: Error) => {
       this.#lastError = error.message || String(error);
     });
-    this.#client.on('ready', () => {
-      void this.#buffer?.flush((raw) => this.#publish(raw));
-    });
+    this.#client.on('ready', () => this.#buffer?.wake());
   }
 
   async send(message: EventMessage): Promise<void> {
     if (this.#closed) throw new PublishError('HERALD_PUBLISH_CLOSED', 'the publisher is closed');
     const raw = serializeEventMessage(message);
-    if (this.#buffer && (this.#buffer.size > 0 || !this.#client.isReady)) {
-      // Keep order: while anything waits, new messages wait behind it.
-      const queued = this.#buffer.push(raw);
-      if (this.#client.isReady) void this.#buffer.flush((text) => this.#publish(text));
-      else this.#connect();
-      return queued;
-    }
+    if (this.#buffer) return this.#buffer.push(raw);
     await this.#ready();
+    let receivers: number;
     try {
-      await this.#publish(raw);
+      receivers = await this.#publish(raw);
     } catch (error) {
-      if (this.#buffer) return this.#buffer.push(raw);
       throw this.#unavailable(error);
+    }
+    if (receivers === 0) {
+      throw new PublishError(
+        'HERALD_PUBLISH_NO_SUBSCRIBER',
+        `Redis (${this.#where}) took the message but no subscriber of events got it: it reached nobody`,
+      );
     }
   }
 
@@ -98,8 +106,9 @@ export class RedisTransport implements Transport {
     else if (this.#client.isOpen) this.#client.destroy();
   }
 
-  #publish(raw: string): Promise<void> {
-    return this.#client.publish(EVENTS_CHANNEL, raw).then(() => undefined);
+  /** PUBLISH events: resolves with the number of subscribers that received the message. */
+  #publish(raw: string): Promise<number> {
+    return this.#client.publish(EVENTS_CHANNEL, raw);
   }
 
   #connect(): void {

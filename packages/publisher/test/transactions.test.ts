@@ -58,6 +58,46 @@ describe('transactions', () => {
     );
   });
 
+  test('duplicates are found by value: the same message with its keys in another order goes out once', async () => {
+    // As upstream, where `[event, message, room] not in frappe.local.realtime_log` compares dicts
+    // by value; arrays keep their order, and values of another type are other messages.
+    const before = events.seen.length;
+    const tx = publisher.transaction();
+    const send = (message: unknown) =>
+      tx.publishRealtime({
+        event: 'doc_update',
+        message,
+        room: 'doc:ToDo/TD-3',
+        afterCommit: true,
+      });
+    await send({ name: 'TD-3', changes: { status: 'Closed', owner: 'bob', tags: ['a', 'b'] } });
+    await send({ changes: { tags: ['a', 'b'], owner: 'bob', status: 'Closed' }, name: 'TD-3' });
+    await send({ name: 'TD-3', changes: { status: 'Closed', owner: 'bob', tags: ['b', 'a'] } });
+    await send({
+      name: 'TD-3',
+      changes: { status: 'Closed', owner: 'bob', tags: ['a', 'b'], n: 1 },
+    });
+    await send({
+      name: 'TD-3',
+      changes: { status: 'Closed', owner: 'bob', tags: ['a', 'b'], n: '1' },
+    });
+    assert.equal(tx.pending.length, 4, 'the reordered copy collapsed, the rest did not');
+    await tx.commit();
+    await publisher.publishToRoom('marker', 'marker', 2);
+    await events.until(before + 5);
+    const sent = events.seen.slice(before);
+    assert.equal(sent.filter((m) => m.event === 'doc_update').length, 4);
+    assert.equal(sent.at(-1)!.event, 'marker', 'nothing else came after the commit');
+    assert.deepEqual(
+      sent[0]!.message,
+      {
+        name: 'TD-3',
+        changes: { status: 'Closed', owner: 'bob', tags: ['a', 'b'] },
+      },
+      'the first of the equal ones is the one sent',
+    );
+  });
+
   test('rollback publishes nothing; a task publish bypasses the queue', async () => {
     const before = events.seen.length;
     await assert.rejects(
