@@ -144,6 +144,18 @@ describe('custom handlers: TypeScript apps beside legacy handlers.js', () => {
     const reply = await ask(alice, 'project_subscribe', 42);
     assert.equal(reply.error?.code, 'HERALD_BAD_ARGUMENT');
     assert.match(reply.error!.message, /^project_subscribe: argument 0: /);
+    // Too few or too many: the positions that are missing or extra.
+    const none = await ask(alice, 'project_subscribe');
+    assert.equal(none.error?.code, 'HERALD_BAD_ARGUMENT');
+    assert.equal(
+      none.error?.message,
+      'project_subscribe: argument 0 is missing (expected 1, got 0)',
+    );
+    const extra = await ask(alice, 'project_subscribe', 'P-1', 'x', 'y');
+    assert.equal(
+      extra.error?.message,
+      'project_subscribe: arguments 1 to 2 are extra (expected at most 1, got 3)',
+    );
     alice.disconnect();
   });
 

@@ -10,12 +10,33 @@ import type { HeraldSocket } from '../session.js';
 import type { Forwarder } from './forward.js';
 import type { HandlerRegistry } from './registry.js';
 import { handlerSocket } from './socket-api.js';
-import type { HandlerSocket } from './types.js';
+import type { ArgsIssue, HandlerSocket } from './types.js';
 
 /** What happened to handled events since start, by `app:event`. */
 export interface HandlerStats {
   calls: Map<string, number>;
   failures: Map<string, number>;
+}
+
+/**
+ * A schema's issue in the client's terms: the argument it is about (counted from 0, as `path`
+ * is), or, for too few or too many arguments, which positions are missing or extra.
+ */
+export function describeIssue(issue: ArgsIssue, args: unknown[]): string {
+  if (issue.path.length > 0)
+    return `argument ${issue.path.map(String).join('.')}: ${issue.message}`;
+  const count = args.length;
+  const range = (from: number, to: number) =>
+    from === to ? `argument ${from} is` : `arguments ${from} to ${to} are`;
+  if (issue.code === 'too_small' && issue.minimum !== undefined) {
+    const min = Number(issue.minimum);
+    return `${range(count, min - 1)} missing (expected ${min}, got ${count})`;
+  }
+  if (issue.code === 'too_big' && issue.maximum !== undefined) {
+    const max = Number(issue.maximum);
+    return `${range(max, count - 1)} extra (expected at most ${max}, got ${count})`;
+  }
+  return `the arguments: ${issue.message}`;
 }
 
 const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -88,9 +109,7 @@ export function appEventListener(deps: {
           if (schema) {
             const checked = schema.safeParse(args);
             if (!checked.success) {
-              const problems = (checked.error?.issues ?? []).map(
-                (i) => `argument ${i.path.map(String).join('.') || '(all)'}: ${i.message}`,
-              );
+              const problems = (checked.error?.issues ?? []).map((i) => describeIssue(i, args));
               throw new HeraldError(
                 'HERALD_BAD_ARGUMENT',
                 `${event}: ${problems.join('; ') || 'invalid arguments'}`,

@@ -22,11 +22,20 @@ export interface HandlerSocket {
 }
 
 /** Anything with zod's `safeParse`: validates the client's arguments (as an array). */
+/** One problem a schema found (zod's issue: a tuple of too few or too many names its bound). */
+export interface ArgsIssue {
+  path: PropertyKey[];
+  message: string;
+  code?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+}
+
 export interface ArgsSchema {
   safeParse(value: unknown): {
     success: boolean;
     data?: unknown;
-    error?: { issues: { path: PropertyKey[]; message: string }[] };
+    error?: { issues: ArgsIssue[] };
   };
 }
 
