@@ -15,6 +15,7 @@ export type SiteNameCheck = { ok: true; site: string } | { ok: false; problem: s
 // `/`, `\`, `..`, a space or a control character, has no meaning in a path, a header or a log line.
 const LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/;
 const LABEL_CHARACTER = /[A-Za-z0-9_.-]/;
+const NAME_CHARACTERS = /^[A-Za-z0-9_.-]*$/;
 
 /** A value as a site name error quotes it: JSON-escaped, cut to its first 64 characters. */
 export function quoteValue(value: string): string {
@@ -43,7 +44,7 @@ export function checkSiteName(name: string): SiteNameCheck {
       problem: `is ${name.length} characters long (at most ${MAX_SITE_NAME_LENGTH})`,
     };
   if (name.startsWith('[')) return { ok: false, problem: 'is an IPv6 address, not a site name' };
-  for (const character of name) {
+  for (const character of NAME_CHARACTERS.test(name) ? '' : name) {
     if (!LABEL_CHARACTER.test(character))
       return {
         ok: false,
