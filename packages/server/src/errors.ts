@@ -76,6 +76,14 @@ export const ERRORS = {
     message: 'Herald failed while handling the request',
     hint: 'this is a bug: the server log has the details',
   },
+  HERALD_SITE_NAME_INVALID: {
+    message: 'the site name is not a host name',
+    hint: 'name the site with a host name (letters, digits, hyphens, underscores and dots; labels of 1 to 63 characters, at most 253 in all), e.g. erp.example.com: check the Host and Origin the client sends, the X-Frappe-Site-Name of the proxy, and default_site',
+  },
+  HERALD_BACKEND_NOT_ALLOWED: {
+    message: "the backchannel may not be derived from this connection's Origin",
+    hint: "the server's operator sets --backend to the web server's base URL (or lists the Origin's host with --backend-origin-host); only loopback and localhost origins need neither",
+  },
 } as const satisfies Record<string, { message: string; hint: string }>;
 
 /** A stable error code of the catalogue. */
