@@ -7,4 +7,5 @@ export * from './origin.js';
 export * from './publish.js';
 export * from './rooms.js';
 export * from './site.js';
+export * from './site-name.js';
 export * from './wire.js';

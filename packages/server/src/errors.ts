@@ -84,6 +84,14 @@ export const ERRORS = {
     message: 'this socket holds as many rooms or open documents as the server allows',
     hint: 'leave or close some first (or raise --max-rooms / --max-open-docs on the server)',
   },
+  HERALD_SITE_NAME_INVALID: {
+    message: 'the site name is not a host name',
+    hint: 'name the site with a host name (letters, digits, hyphens, underscores and dots; labels of 1 to 63 characters, at most 253 in all), e.g. erp.example.com: check the Host and Origin the client sends, the X-Frappe-Site-Name of the proxy, and default_site',
+  },
+  HERALD_BACKEND_NOT_ALLOWED: {
+    message: "the backchannel may not be derived from this connection's Origin",
+    hint: "the server's operator sets --backend to the web server's base URL (or lists the Origin's host with --backend-origin-host); only loopback and localhost origins need neither",
+  },
 } as const satisfies Record<string, { message: string; hint: string }>;
 
 /** A stable error code of the catalogue. */

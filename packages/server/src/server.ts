@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { type EventMessage, serializeEventMessage } from '@herald/protocol';
 import { Server } from 'socket.io';
 import { WebSocketServer } from 'ws';
-import { authenticate } from './auth/authenticate.js';
+import { authenticate, describeBackchannel } from './auth/authenticate.js';
 import { Backchannel } from './auth/backchannel.js';
 import { RedisSocketSecret, type SocketSecret, StaticSocketSecret } from './auth/socket-secret.js';
 import { TrustedProxies } from './auth/trusted-proxies.js';
@@ -185,6 +185,7 @@ export async function startHerald(
   const backchannel = new Backchannel({
     timeoutMs: config.backendTimeoutMs,
     secret,
+    logger,
     cache: {
       identityTtlMs: config.identityCacheTtlMs,
       allowTtlMs: config.permissionCacheTtlMs,
@@ -339,6 +340,7 @@ export async function startHerald(
     { url, port, uds: config.uds, backend: config.backend ?? 'derived from each request' },
     `Herald listening on ${config.uds ?? `port ${port}`}`,
   );
+  logger.info(describeBackchannel(config));
 
   let closing: Promise<void> | undefined;
   return {

@@ -22,6 +22,11 @@ export interface SocketSession {
   earlyChecks?: number | undefined;
   /** Its event budget (rooms/limits.ts), made at its first event. */
   rate?: RateState | undefined;
+  /**
+   * Whether the socket presented the admin token when it connected (`auth.heraldAdminToken`):
+   * it is the operator's (`herald doctor`), and may see backchannel URLs and backend errors.
+   */
+  readonly operator?: boolean;
 }
 
 /**
@@ -51,6 +56,18 @@ export class Session implements SocketSession, BackchannelTarget {
 
   get backchannel(): BackchannelTarget {
     return this;
+  }
+
+  /** Not the operator's: see OperatorSession. A getter, so a socket's session holds no field for it. */
+  get operator(): boolean {
+    return false;
+  }
+}
+
+/** The session of a socket that presented the admin token (the operator's `herald doctor`). */
+export class OperatorSession extends Session {
+  override get operator(): boolean {
+    return true;
   }
 }
 

@@ -7,9 +7,15 @@ import { SITE1 } from './helpers/fixtures.js';
 import { startProxy } from './helpers/http-proxy.js';
 import { type Stack, startStack } from './helpers/stack.js';
 
+/** The realtime server's admin token, which the operator gives the doctor. */
+const ADMIN_TOKEN = 'operator-token-0123456789';
+
 /** Herald as a dev bench runs it: the site is the default site of 127.0.0.1. */
 const devStack = (options: Parameters<typeof startStack>[0] = {}) =>
-  startStack({ ...options, config: { defaultSite: SITE1, ...options.config } });
+  startStack({
+    ...options,
+    config: { defaultSite: SITE1, adminToken: ADMIN_TOKEN, ...options.config },
+  });
 
 const stepOf = (report: Awaited<ReturnType<typeof runDoctor>>, name: string) =>
   report.steps.find((s) => s.name === name);
@@ -47,6 +53,21 @@ describe('herald doctor', () => {
       assert.match(
         stepOf(report, 'redis')!.detail,
         /1 realtime server\(s\) listening; a msgprint to user:alice@example\.com arrived/,
+      );
+      // Herald names its backchannel URL only to the operator's doctor.
+      assert.match(
+        stepOf(report, 'backend')!.detail,
+        /^the realtime server reaches the web server \(\d+ ms\); give --admin-token for its URL$/,
+      );
+      const operator = await runDoctor({
+        url: stack.herald.url,
+        site: SITE1,
+        sid: 'sid-alice',
+        adminToken: ADMIN_TOKEN,
+      });
+      assert.equal(
+        stepOf(operator, 'backend')!.detail.replace(/\(\d+ ms\)/, '(N ms)'),
+        `the realtime server reaches the web server at ${stack.backend.url} (N ms)`,
       );
 
       const cli = runHerald([
@@ -93,11 +114,17 @@ describe('herald doctor', () => {
         'sid-alice',
         '--redis',
         stack.redis!.url,
+        '--admin-token',
+        ADMIN_TOKEN,
       ]);
       const code = await cli.exited;
       assert.notEqual(code, 0);
-      // With Redis gone, Herald cannot read the socket secret: the connect step names it.
-      assert.match(cli.output(), /socketio_auth_secret|Redis unreachable/);
+      // With Redis gone, Herald cannot read the socket secret: the connect step names it, and
+      // the operator's doctor gets Redis's own words.
+      assert.match(
+        cli.output(),
+        /the socket secret could not be read from Redis: cannot read socketio_auth_secret from Redis \(/,
+      );
       assert.match(cli.output(), /fix: /);
     } finally {
       await stack.close();
@@ -172,13 +199,25 @@ describe('herald doctor', () => {
     const dead = await freePort();
     const stack = await devStack({ config: { backend: `http://127.0.0.1:${dead}` } });
     try {
-      const report = await runDoctor({ url: stack.herald.url, site: SITE1, sid: 'sid-alice' });
+      const report = await runDoctor({
+        url: stack.herald.url,
+        site: SITE1,
+        sid: 'sid-alice',
+        adminToken: ADMIN_TOKEN,
+      });
       assert.equal(report.brokenAt, 'connect');
-      assert.match(
+      assert.equal(
         stepOf(report, 'connect')!.detail,
-        /backend unreachable at http:\/\/127\.0\.0\.1:\d+/,
+        `Unauthorized: the web server could not be reached: backend unreachable at http://127.0.0.1:${dead}/api/method/frappe.realtime.get_user_info (ECONNREFUSED)`,
       );
       assert.match(stepOf(report, 'connect')!.fix!, /--backend/);
+      // Without the token: the same cause and fix, and how to see the rest.
+      const anyone = await runDoctor({ url: stack.herald.url, site: SITE1, sid: 'sid-alice' });
+      assert.equal(
+        stepOf(anyone, 'connect')!.detail,
+        'Unauthorized: the web server could not be reached (HERALD_BACKEND_UNREACHABLE; give --admin-token for the details: the URL and the error)',
+      );
+      assert.equal(stepOf(anyone, 'connect')!.fix, stepOf(report, 'connect')!.fix);
     } finally {
       await stack.close();
     }
@@ -187,13 +226,21 @@ describe('herald doctor', () => {
   test("the backend redirecting the backchannel: the field report's root cause, named", async () => {
     const stack = await devStack({ behaviour: { redirectTo: 'https://erp.example.com' } });
     try {
-      const report = await runDoctor({ url: stack.herald.url, site: SITE1, sid: 'sid-alice' });
+      const report = await runDoctor({
+        url: stack.herald.url,
+        site: SITE1,
+        sid: 'sid-alice',
+        adminToken: ADMIN_TOKEN,
+      });
       assert.equal(report.brokenAt, 'connect');
       assert.match(
         stepOf(report, 'connect')!.detail,
         /redirected .* to https:\/\/erp\.example\.com/,
       );
       assert.match(stepOf(report, 'connect')!.cause!, /drops the cookie/);
+      const anyone = await runDoctor({ url: stack.herald.url, site: SITE1, sid: 'sid-alice' });
+      assert.doesNotMatch(stepOf(anyone, 'connect')!.detail, /erp\.example\.com|127\.0\.0\.1/);
+      assert.match(stepOf(anyone, 'connect')!.cause!, /drops the cookie/);
     } finally {
       await stack.close();
     }

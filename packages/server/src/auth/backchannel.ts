@@ -1,5 +1,7 @@
 import { type Credentials, credentialHeader } from '@herald/protocol';
-import { HeraldError } from '../errors.js';
+import type { HeraldError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { BackendError } from './backend-error.js';
 import { type HttpAnswer, sendHttp } from './http-client.js';
 import type { SocketSecret } from './socket-secret.js';
 import { TtlCache } from './ttl-cache.js';
@@ -57,6 +59,7 @@ export class Backchannel {
   readonly #secret: SocketSecret;
 
   readonly #observe: BackchannelObserver | undefined;
+  readonly #log: Logger | undefined;
   readonly #cache: BackchannelCacheSettings;
   readonly #identities = new TtlCache<string, Identity>(10_000);
   readonly #permissions = new TtlCache<string, boolean>(50_000);
@@ -66,8 +69,11 @@ export class Backchannel {
     secret: SocketSecret;
     observe?: BackchannelObserver;
     cache?: Partial<BackchannelCacheSettings>;
+    /** Where a failed request is told, with its URL and reason (clients get neither). */
+    logger?: Logger;
   }) {
     this.#timeoutMs = options.timeoutMs;
+    this.#log = options.logger?.child({ component: 'backchannel' });
     this.#secret = options.secret;
     this.#observe = options.observe;
     this.#cache = { identityTtlMs: 0, allowTtlMs: 0, denyTtlMs: 0, ...options.cache };
@@ -107,11 +113,43 @@ export class Backchannel {
     return this.request(target, path, { body });
   }
 
-  /** One backchannel request; a redirect, a timeout or a network failure throws a catalogue error. */
+  /**
+   * One backchannel request; a redirect, a timeout or a network failure throws a BackendError
+   * (the catalogue's message for clients, the URL and reason in its detail and in the log).
+   */
   async request(
     target: BackchannelTarget,
     path: string,
     options: { query?: Record<string, string>; body?: unknown; freshSecret?: boolean } = {},
+  ): Promise<Answer> {
+    if (!this.#observe && !this.#log) return this.#request(target, path, options);
+    try {
+      return await this.#observed(target, path, options);
+    } catch (error) {
+      this.#logFailure(target, error as HeraldError);
+      throw error;
+    }
+  }
+
+  /** Tells the log of a failed request: its URL and reason are the operator's. */
+  #logFailure(target: BackchannelTarget, error: HeraldError): void {
+    const detail = error instanceof BackendError ? error.detail : error.message;
+    this.#log?.warn(
+      { site: target.site, code: error.code, detail },
+      `backchannel request failed: ${detail}`,
+    );
+  }
+
+  /** A failure found in an answer (its status): logged, then returned to be thrown. */
+  #answerFailure(target: BackchannelTarget, error: BackendError): BackendError {
+    this.#logFailure(target, error);
+    return error;
+  }
+
+  async #observed(
+    target: BackchannelTarget,
+    path: string,
+    options: { query?: Record<string, string>; body?: unknown; freshSecret?: boolean },
   ): Promise<Answer> {
     if (!this.#observe) return this.#request(target, path, options);
     const started = process.hrtime.bigint();
@@ -158,7 +196,7 @@ export class Backchannel {
     if (response.status >= 300 && response.status < 400) {
       const location = response.headers.location;
       const to = location ? new URL(location, url).toString() : '(no Location header)';
-      throw new HeraldError(
+      throw new BackendError(
         'HERALD_BACKEND_REDIRECT',
         `backend redirected ${url} to ${to} (HTTP ${response.status}); following it would drop the cookie and every user would become Guest. Set --backend to an address that answers directly`,
       );
@@ -170,7 +208,7 @@ export class Backchannel {
     } catch {
       parsed = undefined;
       if (response.status >= 200 && response.status < 300) {
-        throw new HeraldError(
+        throw new BackendError(
           'HERALD_BACKEND_BAD_ANSWER',
           `backend answered ${url} with HTTP ${response.status} but not JSON`,
         );
@@ -199,9 +237,12 @@ export class Backchannel {
       // The retry reads the secret afresh: the first request may have created it.
       const answer = await this.request(target, USER_INFO_PATH, { freshSecret: attempt > 0 });
       if (answer.status < 200 || answer.status >= 300) {
-        throw new HeraldError(
-          'HERALD_BACKEND_BAD_ANSWER',
-          `backend answered HTTP ${answer.status} for ${answer.url}`,
+        throw this.#answerFailure(
+          target,
+          new BackendError(
+            'HERALD_BACKEND_BAD_ANSWER',
+            `backend answered HTTP ${answer.status} for ${answer.url}`,
+          ),
         );
       }
       const body = answer.body as { message?: unknown } | undefined;
@@ -212,7 +253,10 @@ export class Backchannel {
       if (Array.isArray(message.installed_apps)) break;
     }
     if (typeof message.user !== 'string' || message.user === '') {
-      throw new HeraldError('HERALD_UNAUTHORIZED');
+      throw new BackendError(
+        'HERALD_UNAUTHORIZED',
+        `backend answered ${USER_INFO_PATH} without a user (a wrong X-Frappe-Socket-Secret gives an empty answer)`,
+      );
     }
     return {
       user: message.user,
@@ -259,24 +303,27 @@ export class Backchannel {
     });
     if (answer.status === 403) return false;
     if (answer.status < 200 || answer.status >= 300) {
-      throw new HeraldError(
-        'HERALD_PERMISSION_CHECK_FAILED',
-        `backend answered HTTP ${answer.status} for ${answer.url}`,
+      throw this.#answerFailure(
+        target,
+        new BackendError(
+          'HERALD_PERMISSION_CHECK_FAILED',
+          `backend answered HTTP ${answer.status} for ${answer.url}`,
+        ),
       );
     }
     return (answer.body as { message?: unknown } | undefined)?.message === true;
   }
 
-  #transportError(error: unknown, url: string): HeraldError {
+  #transportError(error: unknown, url: string): BackendError {
     const err = error as Error & { code?: string; cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-      return new HeraldError(
+      return new BackendError(
         'HERALD_BACKEND_TIMEOUT',
         `backend did not answer within ${this.#timeoutMs} ms (${url})`,
       );
     }
     const reason = err.code ?? err.cause?.code ?? err.cause?.message ?? err.message;
-    return new HeraldError(
+    return new BackendError(
       'HERALD_BACKEND_UNREACHABLE',
       `backend unreachable at ${url} (${reason})`,
       { cause: error },

@@ -1,5 +1,5 @@
-import { HeraldError } from '../errors.js';
 import type { RedisClient } from '../redis/client.js';
+import { BackendError } from './backend-error.js';
 
 /**
  * The X-Frappe-Socket-Secret to send, read for every backchannel attempt. Attempts made at the same
@@ -56,7 +56,7 @@ export class RedisSocketSecret implements SocketSecret {
       if (!this.#client.isReady && this.#client.isOpen) await this.#ready(1000);
       return (await this.#client.get(SOCKET_SECRET_KEY)) ?? undefined;
     } catch (error) {
-      throw new HeraldError(
+      throw new BackendError(
         'HERALD_SECRET_UNAVAILABLE',
         `cannot read ${SOCKET_SECRET_KEY} from Redis (${(error as Error).message})`,
         { cause: error },

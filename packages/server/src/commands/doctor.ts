@@ -19,6 +19,10 @@ export function registerDoctorCommand(program: Command): void {
       '--redis <url>',
       'the Redis the web server publishes to: check the subscription and deliver a msgprint',
     )
+    .option(
+      '--admin-token <token>',
+      "the realtime server's --admin-token (default: $HERALD_ADMIN_TOKEN): Herald then names its backchannel URL and the web server's errors, which it tells no other client",
+    )
     .option('--timeout <ms>', 'how long each network step may take', '5000')
     .option('--json', 'print the report as JSON')
     .addHelpText(
@@ -45,6 +49,7 @@ export function registerDoctorCommand(program: Command): void {
         login: opts.login as string | undefined,
         password: opts.password as string | undefined,
         redis: opts.redis as string | undefined,
+        adminToken: (opts.adminToken as string | undefined) || process.env.HERALD_ADMIN_TOKEN,
         timeoutMs,
         onStep: (name, result) => {
           if (json) return;

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { normalizeHostName } from '@herald/protocol';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -66,6 +67,11 @@ const origin = z.string().refine(
   { error: 'expected an origin such as https://app.example.com' },
 );
 
+/** A bare host name or IP address: no scheme, port or path (see normalizeHostName). */
+const hostName = z.string().refine((value) => normalizeHostName(value) !== undefined, {
+  error: 'expected a host name or IP address without scheme, port or path, such as erp.example.com',
+});
+
 const redisUrl = z.string().refine((value) => /^(redis|rediss|unix):\/\/./.test(value), {
   error: 'expected a redis://, rediss:// or unix:// URL such as redis://127.0.0.1:6379',
 });
@@ -90,6 +96,7 @@ export const configSchema = z
     uds: z.string().min(1).optional(),
     redis: redisUrl.optional(),
     backend: httpUrl.optional(),
+    backendOriginHosts: list(hostName).default([]),
     webserverHost: z.string().min(1).optional(),
     webserverPort: integer(1, 65535).optional(),
     developerMode: flag.default(false),

@@ -54,8 +54,17 @@ export const SETTINGS: Setting[] = [
     flag: '--backend <url>',
     env: ['HERALD_BACKEND'],
     description:
-      "the web server's base URL for the backchannel; beats webserver_host/port and the client's Origin",
-    defaultText: 'derived as Frappe does',
+      "the web server's base URL for the backchannel; beats webserver_host/port and the client's Origin (set it in production)",
+    defaultText: 'derived from the Origin, for loopback origins only',
+  },
+  {
+    key: 'backendOriginHosts',
+    flag: '--backend-origin-host <host...>',
+    env: ['HERALD_BACKEND_ORIGIN_HOSTS'],
+    list: true,
+    description:
+      "without --backend (or webserver_host/port), hosts of a client's Origin the backchannel may be derived from besides loopback ones; any other Origin is refused",
+    defaultText: 'none: only localhost, *.localhost, 127.0.0.0/8 and ::1',
   },
   {
     key: 'webserverHost',

@@ -17,6 +17,11 @@ export interface DoctorOptions {
   login?: string | undefined;
   password?: string | undefined;
   redis?: string | undefined;
+  /**
+   * The realtime server's --admin-token: presented in the handshake, it makes Herald tell this
+   * socket (and no other) the backchannel URL and the backend's errors.
+   */
+  adminToken?: string | undefined;
   /** How long each network step may take. */
   timeoutMs?: number | undefined;
   /** Called when a step starts (for a spinner) and when it ends. */
@@ -44,6 +49,28 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
       timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** What the doctor says when Herald kept the backchannel's URL and errors to itself. */
+function withheld(options: DoctorOptions, what = 'the details: the URL and the error'): string {
+  return options.adminToken
+    ? '; the server did not accept --admin-token, so it gives no details'
+    : `; give --admin-token for ${what}`;
+}
+
+/** A refused connect: the message, and (for the operator) Herald's detail or how to get it. */
+function connectFailure(
+  message: string,
+  code: string | undefined,
+  detail: string | undefined,
+  options: DoctorOptions,
+): string {
+  if (detail) return `${message}: ${detail}`;
+  const backchannelCode =
+    code !== undefined &&
+    /^HERALD_(BACKEND|SECRET|UNAUTHORIZED|PERMISSION)/.test(code) &&
+    code !== 'HERALD_BACKEND_NOT_ALLOWED';
+  return backchannelCode ? `${message} (${code}${withheld(options)})` : message;
 }
 
 /** Runs the chain step by step; stops at the first broken link. Never throws. */
@@ -318,6 +345,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Report> {
             reconnection: false,
             forceNew: true,
             timeout: timeoutMs,
+            ...(options.adminToken && { auth: { heraldAdminToken: options.adminToken } }),
           });
           state.socket = socket;
           await withTimeout(
@@ -327,9 +355,10 @@ export async function runDoctor(options: DoctorOptions): Promise<Report> {
             }),
             timeoutMs * 2,
             'namespace connect',
-          ).catch((error: Error) => {
-            const { cause, fix } = explainConnectError(error.message, site);
-            return fail(error.message, cause, fix);
+          ).catch((error: Error & { data?: { code?: string; detail?: string } }) => {
+            const { code, detail } = error.data ?? {};
+            const { cause, fix } = explainConnectError(error.message, site, code);
+            return fail(connectFailure(error.message, code, detail, options), cause, fix);
           });
           return { status: 'ok', detail: `connected to namespace /${site}` };
         },
@@ -409,6 +438,8 @@ export async function runDoctor(options: DoctorOptions): Promise<Report> {
                 backchannel?: {
                   ok?: boolean;
                   url?: string;
+                  code?: string;
+                  message?: string;
                   detail?: string;
                   hint?: string;
                   ms?: number;
@@ -418,17 +449,24 @@ export async function runDoctor(options: DoctorOptions): Promise<Report> {
           ).who;
           if (!who?.backchannel) return { status: 'skip', detail: 'Herald-only step' };
           const check = who.backchannel;
+          // The URL and the backend's words come only to a socket that presented --admin-token.
+          const where = check.url ? ` at ${check.url}` : '';
+          const more = check.url ? '' : withheld(options, check.ok ? 'its URL' : undefined);
           if (!check.ok) {
-            const { cause, fix } = explainConnectError(`Unauthorized: ${check.detail ?? ''}`, site);
+            const { cause, fix } = explainConnectError(
+              `Unauthorized: ${check.detail ?? check.message ?? ''}`,
+              site,
+              check.code,
+            );
             return fail(
-              `the realtime server cannot use its backchannel to ${check.url}: ${check.detail}`,
+              `the realtime server cannot use its backchannel${check.url ? ` to ${check.url}` : ''}: ${check.detail ?? `${check.message} (${check.code})`}${more}`,
               cause,
               fix,
             );
           }
           return {
             status: 'ok',
-            detail: `the realtime server reaches the web server at ${check.url} (${check.ms} ms)`,
+            detail: `the realtime server reaches the web server${where} (${check.ms} ms)${more}`,
           };
         },
       ],

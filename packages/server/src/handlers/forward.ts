@@ -1,5 +1,6 @@
 import type { Backchannel } from '../auth/backchannel.js';
-import { asHeraldError, HeraldError } from '../errors.js';
+import { detailOf } from '../auth/backend-error.js';
+import { asHeraldError, ERRORS, HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { HeraldSocket } from '../session.js';
 
@@ -67,23 +68,21 @@ export class Forwarder {
     } catch (error) {
       const cause = asHeraldError(error);
       this.#log.warn(
-        { event, path, err: cause.message, site: session.site },
+        { event, path, err: detailOf(cause), site: session.site },
         'forwarded event failed',
       );
-      throw new HeraldError(
-        cause.code === 'HERALD_INTERNAL' ? 'HERALD_FORWARD_FAILED' : cause.code,
-        `${event}: ${cause.message}`,
-        { hint: cause.hint },
-      );
+      // The client gets the code and the catalogue's words; the URL and reason are in the log.
+      const code = cause.code === 'HERALD_INTERNAL' ? 'HERALD_FORWARD_FAILED' : cause.code;
+      throw new HeraldError(code, `${event}: ${ERRORS[code].message}`, { hint: cause.hint });
     }
     if (answer.status < 200 || answer.status >= 300) {
       this.#log.warn(
         { event, url: answer.url, status: answer.status, site: session.site },
-        'forwarded event refused by the backend',
+        `forwarded event refused by the backend: HTTP ${answer.status} for ${answer.url}`,
       );
       throw new HeraldError(
         'HERALD_FORWARD_FAILED',
-        `${event}: backend answered HTTP ${answer.status} for ${answer.url}`,
+        `${event}: ${ERRORS.HERALD_FORWARD_FAILED.message}`,
       );
     }
     const outer = (answer.body ?? {}) as Actions & { message?: Actions };

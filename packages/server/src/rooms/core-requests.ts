@@ -1,7 +1,8 @@
 import { docRoom, doctypeRoom, GUEST, openDocRoom, taskRoom } from '@herald/protocol';
 import type { Backchannel } from '../auth/backchannel.js';
+import { detailOf } from '../auth/backend-error.js';
 import type { Broker } from '../bridge/broker.js';
-import { asHeraldError, HeraldError } from '../errors.js';
+import { asHeraldError, ERRORS, HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { HeraldSocket } from '../session.js';
@@ -165,25 +166,24 @@ export const CORE_REQUESTS: Record<Exclude<CoreEvent, 'ping'>, CoreRequest> = {
   herald_whoami: {
     waits: true,
     run: async (socket, _args, deps) => {
-      // For `herald doctor`: who this socket is, where it is, and whether the backchannel answers now.
+      // For `herald doctor`: who this socket is, where it is, and whether the backchannel answers
+      // now. The backchannel's URL and the backend's error text only for the operator's socket
+      // (it presented the admin token): any other gets the code and the catalogue's words.
       const session = socket.data;
       const started = Date.now();
       let backchannelCheck: Record<string, unknown>;
+      const url = session.operator ? { url: session.backchannel.base } : undefined;
       try {
         const identity = await deps.backchannel.userInfo(session.backchannel, { fresh: true });
-        backchannelCheck = {
-          ok: true,
-          url: session.backchannel.base,
-          user: identity.user,
-          ms: Date.now() - started,
-        };
+        backchannelCheck = { ok: true, ...url, user: identity.user, ms: Date.now() - started };
       } catch (error) {
         const cause = asHeraldError(error);
         backchannelCheck = {
           ok: false,
-          url: session.backchannel.base,
+          ...url,
           code: cause.code,
-          detail: cause.message,
+          message: ERRORS[cause.code].message,
+          ...(session.operator && { detail: detailOf(cause) }),
           hint: cause.hint,
         };
       }

@@ -1,5 +1,5 @@
 import type { Backchannel } from '../auth/backchannel.js';
-import { asHeraldError, HeraldError } from '../errors.js';
+import { asHeraldError, ERRORS, HeraldError } from '../errors.js';
 import type { HeraldSocket } from '../session.js';
 
 /** What a request needs read permission on: a doctype, or one document of it. */
@@ -28,9 +28,11 @@ export async function requirePermission(
     allowed = await backchannel.hasPermission(socket.data.backchannel, target[0], target[1]);
   } catch (error) {
     const cause = asHeraldError(error);
+    // The client gets the catalogue's words only: the URL and the backend's answer are in the log
+    // (the backchannel logs every failed request) and in `cause`.
     throw new HeraldError(
       'HERALD_PERMISSION_CHECK_FAILED',
-      `could not check read permission on ${describe(target)}: ${cause.message}`,
+      `could not check read permission on ${describe(target)}: ${ERRORS[cause.code].message}`,
       { cause, hint: cause.hint },
     );
   }

@@ -33,6 +33,8 @@ export interface ClientOptions {
   authorization?: string;
   headers?: Record<string, string>;
   transports?: ('websocket' | 'polling')[];
+  /** Socket.IO's handshake `auth` payload (e.g. `{ heraldAdminToken }`). */
+  auth?: Record<string, unknown>;
 }
 
 /** Herald with the real parts around it: a test backend, and optionally its own redis-server. */
@@ -45,7 +47,9 @@ export interface Stack {
   /** Connects and resolves with the connect_error (fails if it connects). */
   connectError(
     options: ClientOptions,
-  ): Promise<Error & { data?: { code?: string; hint?: string } }>;
+  ): Promise<
+    Error & { data?: { code?: string; hint?: string; detail?: string; backchannel?: string } }
+  >;
   /** Restarts Herald on the same port with the same config. */
   restartHerald(): Promise<void>;
   close(): Promise<void>;
@@ -66,6 +70,7 @@ export function clientSocket(url: string, port: number, options: ClientOptions):
     reconnection: false,
     timeout: 10_000,
     autoConnect: false,
+    ...(options.auth && { auth: options.auth }),
   });
 }
 
