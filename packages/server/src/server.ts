@@ -209,6 +209,7 @@ export async function startHerald(
         webserverPort: config.webserverPort,
       }),
       timeoutMs: config.backendTimeoutMs,
+      adminToken: config.adminToken,
     }),
     metricsRoute(metrics),
     adminRoute(io, config.adminToken),

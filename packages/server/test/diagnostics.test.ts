@@ -57,7 +57,9 @@ describe('health, metrics and the admin API', () => {
     try {
       const down = await waitFor(
         async () => {
-          const answer = await get(`${stack.herald.url}/health/ready`);
+          const answer = await get(`${stack.herald.url}/health/ready`, {
+            authorization: `Bearer ${ADMIN_TOKEN}`,
+          });
           return answer.status === 503 ? answer : undefined;
         },
         { what: 'not ready' },
@@ -153,11 +155,21 @@ describe('health, metrics and the admin API', () => {
 });
 
 describe('health: a broken backend', () => {
-  test('unreachable: 503 naming the URL', async () => {
+  const operator = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  test('unreachable: 503 naming the URL to the operator, and to nobody else', async () => {
     const port = await freePort();
-    const stack = await startStack({ config: { backend: `http://127.0.0.1:${port}` } });
+    const stack = await startStack({
+      config: { backend: `http://127.0.0.1:${port}`, adminToken: ADMIN_TOKEN },
+    });
     try {
-      const answer = await get(`${stack.herald.url}/health/ready`);
+      const anyone = await get(`${stack.herald.url}/health/ready`);
+      assert.equal(anyone.status, 503);
+      assert.deepEqual(anyone.json().checks.backend, { ok: false });
+      assert.ok(!anyone.text.includes(String(port)), 'no internal URL for an anonymous probe');
+      assert.match(anyone.json().hint, /--admin-token/);
+      const wrong = await get(`${stack.herald.url}/health/ready`, { authorization: 'Bearer nope' });
+      assert.deepEqual(wrong.json().checks.backend, { ok: false });
+      const answer = await get(`${stack.herald.url}/health/ready`, operator);
       assert.equal(answer.status, 503);
       assert.match(
         answer.json().checks.backend.detail,
@@ -171,9 +183,12 @@ describe('health: a broken backend', () => {
   });
 
   test('redirecting: 503 saying the cookie would be lost', async () => {
-    const stack = await startStack({ behaviour: { redirectTo: 'https://erp.example.com' } });
+    const stack = await startStack({
+      behaviour: { redirectTo: 'https://erp.example.com' },
+      config: { adminToken: ADMIN_TOKEN },
+    });
     try {
-      const answer = await get(`${stack.herald.url}/health/ready`);
+      const answer = await get(`${stack.herald.url}/health/ready`, operator);
       assert.equal(answer.status, 503);
       assert.match(
         answer.json().checks.backend.detail,

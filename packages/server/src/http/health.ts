@@ -2,7 +2,7 @@ import type { BackchannelSettings } from '@herald/protocol';
 import { backchannelBase } from '@herald/protocol';
 import type { Broker } from '../bridge/broker.js';
 import type { HttpRoute } from '../server.js';
-import { pathOf, sendJson } from './respond.js';
+import { bearerToken, pathOf, sameSecret, sendJson } from './respond.js';
 
 /** One readiness check: whether it passes and, when not, why. */
 interface Check {
@@ -45,6 +45,8 @@ export function healthRoute(deps: {
   /** Read at each probe: the demo sets the backend once it listens. */
   backchannel: () => BackchannelSettings;
   timeoutMs: number;
+  /** The admin token: only a request that presents it is told why a check failed. */
+  adminToken?: string | undefined;
 }): HttpRoute {
   return (req, res) => {
     const path = pathOf(req);
@@ -76,7 +78,25 @@ export function healthRoute(deps: {
         ? await probeBackend(base, deps.timeoutMs)
         : { ok: true, detail: 'derived from each connection (set --backend to check it here)' };
       const ready = Object.values(checks).every((check) => check.ok);
-      sendJson(res, ready ? 200 : 503, { ready, checks });
+      // The details name internal URLs and errors: for the operator, not for whoever can reach
+      // the port (a load balancer needs only the status).
+      const token = bearerToken(req);
+      if (
+        deps.adminToken !== undefined &&
+        token !== undefined &&
+        sameSecret(token, deps.adminToken)
+      ) {
+        sendJson(res, ready ? 200 : 503, { ready, checks });
+        return;
+      }
+      const bare = Object.fromEntries(
+        Object.entries(checks).map(([name, check]) => [name, { ok: check.ok }]),
+      );
+      sendJson(res, ready ? 200 : 503, {
+        ready,
+        checks: bare,
+        hint: 'send Authorization: Bearer <the --admin-token value> for the details (the server log has them too)',
+      });
     })();
     return true;
   };
