@@ -1,7 +1,13 @@
 export { loadConfig, readBench } from './config/load.js';
 export type { Config, ConfigInput, ConfigKey } from './config/schema.js';
 export { configSchema } from './config/schema.js';
-export { SETTINGS } from './config/settings.js';
+export {
+  defaultText,
+  SETTING_LIST,
+  SETTINGS,
+  type Setting,
+  type SettingInfo,
+} from './config/settings.js';
 export { ERRORS, type ErrorCode, HeraldError } from './errors.js';
 export type {
   ArgsSchema,

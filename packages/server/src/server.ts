@@ -34,6 +34,7 @@ import { loadApiKeys } from './http/api-keys.js';
 import { healthRoute } from './http/health.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { publishRoute } from './http/publish-route.js';
+import { sendError } from './http/respond.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { NamespaceSweeper } from './namespaces.js';
@@ -90,12 +91,7 @@ export async function startHerald(
   const routes: HttpRoute[] = [];
   const http = createServer((req, res) => {
     for (const route of routes) if (route(req, res)) return;
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        error: { code: 'HERALD_NOT_FOUND', message: `no route for ${req.method} ${req.url}` },
-      }),
-    );
+    sendError(res, new HeraldError('HERALD_NOT_FOUND', `no route for ${req.method} ${req.url}`));
   });
 
   // Sessions of disconnected clients kept for recovery, bounded in all (rooms/held-sessions.ts).

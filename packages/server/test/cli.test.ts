@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SETTINGS } from '@herald/server';
+import { type ConfigKey, configSchema, SETTINGS } from '@herald/server';
 import {
   freePort,
   nextEvent,
@@ -19,6 +19,23 @@ import { createClient } from 'redis';
 import { runHerald } from './helpers/cli.js';
 import { fixtureSites, SITE1 } from './helpers/fixtures.js';
 import { clientSocket } from './helpers/stack.js';
+
+const SCHEMA_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
+/** What a server started with nothing set uses. */
+const DEFAULTS: Record<string, unknown> = configSchema.parse({});
+
+/** A setting's default as --help and the README show it: the schema's value, then the note. */
+function schemaDefault(key: ConfigKey): string {
+  const value = DEFAULTS[key];
+  const shown =
+    value === undefined || (Array.isArray(value) && value.length === 0)
+      ? 'none'
+      : Array.isArray(value)
+        ? value.join(' ')
+        : String(value);
+  const note = SETTINGS[key].defaultNote;
+  return note ? `${shown} (${note})` : shown;
+}
 
 describe('the herald command', () => {
   let backend: TestBackend;
@@ -34,21 +51,43 @@ describe('the herald command', () => {
     const serve = runHerald(['serve', '--help']);
     assert.equal(await serve.exited, 0);
     const help = serve.output().replace(/\s+/g, ' ');
-    for (const setting of SETTINGS) {
+    assert.deepEqual(Object.keys(SETTINGS).sort(), SCHEMA_KEYS.slice().sort(), 'one setting a key');
+    for (const key of SCHEMA_KEYS) {
+      const setting = SETTINGS[key];
       assert.ok(help.includes(setting.flag.split(' ')[0]!), `${setting.flag} is listed`);
       assert.ok(
-        help.includes(`default: ${setting.defaultText.replace(/\s+/g, ' ')}`),
+        help.includes(`default: ${schemaDefault(key).replace(/\s+/g, ' ')}`),
         `the default of ${setting.flag} is listed`,
       );
     }
   });
 
-  test('the README documents every setting', () => {
+  test('the README documents every setting, with the default of the schema', () => {
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-    for (const setting of SETTINGS) {
+    // The configuration table: | flag | environment | bench key | default | meaning |
+    const rows = new Map(
+      readme
+        .split('\n')
+        .filter((line) => line.startsWith('| `--'))
+        .map((line) => line.split(' | ').map((cell) => cell.replace(/^\| |\s*\|$/g, '').trim()))
+        .map((cells) => [cells[0]!, cells] as const),
+    );
+    for (const key of SCHEMA_KEYS) {
+      const setting = SETTINGS[key];
       assert.ok(readme.includes(`\`${setting.flag}\``), `README lists ${setting.flag}`);
       for (const name of setting.env) assert.ok(readme.includes(name), `README names ${name}`);
+      const row = rows.get(`\`${setting.flag}\``);
+      assert.ok(row, `the configuration table has a row for ${setting.flag}`);
+      // The cell as it reads once rendered: without the backticks of code spans.
+      assert.equal(
+        row[3]!.replaceAll('`', ''),
+        schemaDefault(key),
+        `the default of ${setting.flag}`,
+      );
     }
+    const flags = new Set(Object.values(SETTINGS).map((setting) => `\`${setting.flag}\``));
+    for (const flag of rows.keys())
+      assert.ok(flags.has(flag), `${flag} of the README is a setting`);
   });
 
   test('a bad setting stops the server with exit code 2 and says what is wrong', async () => {

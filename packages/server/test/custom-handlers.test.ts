@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ERRORS } from '@herald/server';
 import { nextEvent, waitFor } from '@herald/testkit';
 import { pino } from 'pino';
 import { createClient } from 'redis';
@@ -179,6 +180,13 @@ describe('custom handlers: TypeScript apps beside legacy handlers.js', () => {
     const alice = await stack.connect({ site: SITE1, sid: 'sid-alice' });
     assert.deepEqual(await ask(alice, 'doc_subscribe', 'Note', 'N-1'), { ok: true });
     alice.disconnect();
+  });
+
+  test('a module that fails to load is logged with HERALD_HANDLER_LOAD_FAILED, its file and the hint', () => {
+    const line = logs.lines.find((l) => l.app === 'hijack' && /failed to load/.test(String(l.msg)));
+    assert.equal(line?.code, 'HERALD_HANDLER_LOAD_FAILED');
+    assert.equal(line?.file, fixture('handlers/shadows-core.mjs'));
+    assert.equal(line?.hint, ERRORS.HERALD_HANDLER_LOAD_FAILED.hint);
   });
 
   test('a legacy handlers.js still works beside the new handlers', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ERRORS } from '@herald/server';
 import { nextEvent, waitFor } from '@herald/testkit';
 import { pino } from 'pino';
 import { SITE1, SITE2 } from './helpers/fixtures.js';
@@ -11,7 +12,7 @@ const BENCH = fileURLToPath(new URL('./fixtures/bench', import.meta.url));
 
 describe('legacy app handlers (apps/<app>/realtime/handlers.js)', () => {
   let stack: Stack;
-  const logs: { msg: string; app?: string }[] = [];
+  const logs: { msg: string; app?: string; code?: string; hint?: string }[] = [];
   before(async () => {
     const sink = new Writable({
       write(chunk, _encoding, done) {
@@ -144,6 +145,14 @@ describe('legacy app handlers (apps/<app>/realtime/handlers.js)', () => {
     assert.ok(logs.some((l) => l.app === 'broken' && /failed to load/.test(l.msg)));
     assert.ok(logs.some((l) => l.app === 'badsetup' && /failed to set up/.test(l.msg)));
     assert.ok(!logs.some((l) => l.app === 'frappe'));
+    bob.disconnect();
+  });
+
+  test('a load failure is logged with HERALD_HANDLER_LOAD_FAILED and the hint', async () => {
+    const bob = await stack.connect({ site: SITE1, sid: 'sid-bob' });
+    const line = logs.find((l) => l.app === 'broken' && /failed to load/.test(l.msg));
+    assert.equal(line?.code, 'HERALD_HANDLER_LOAD_FAILED');
+    assert.equal(line?.hint, ERRORS.HERALD_HANDLER_LOAD_FAILED.hint);
     bob.disconnect();
   });
 

@@ -50,7 +50,7 @@ describe('open_in_editor (developer mode only)', () => {
       const answer = (await alice
         .timeout(10_000)
         .emitWithAck('open_in_editor', { file: 'x.js' })) as Answer;
-      assert.equal(answer.error?.code, 'HERALD_BAD_ARGUMENT');
+      assert.equal(answer.error?.code, 'HERALD_DEVELOPER_MODE_ONLY');
       assert.match(answer.error!.message, /developer mode/);
       alice.disconnect();
     } finally {

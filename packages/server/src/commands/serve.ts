@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { ConfigKey } from '../config/schema.js';
-import { SETTINGS } from '../config/settings.js';
+import { defaultText, SETTING_LIST } from '../config/settings.js';
 import { HeraldError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { startHerald } from '../server.js';
@@ -20,10 +20,10 @@ export function registerServeCommand(program: Command): void {
       '\nPrecedence: flags > environment > --config file > Frappe bench files (--bench).\nWithout --redis, events come from the in-memory broker of this process.',
     );
   const keyOf = new Map<string, ConfigKey>();
-  for (const setting of SETTINGS) {
+  for (const setting of SETTING_LIST) {
     const option = new Option(
       setting.flag,
-      `${setting.description} (default: ${setting.defaultText}; env ${setting.env.join(', ')}${setting.bench ? `; bench ${setting.bench}` : ''})`,
+      `${setting.description} (default: ${defaultText(setting.key)}; env ${setting.env.join(', ')}${setting.bench ? `; bench ${setting.bench}` : ''})`,
     );
     keyOf.set(option.attributeName(), setting.key);
     serve.addOption(option);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HeraldError } from '../errors.js';
 import { type Config, type ConfigKey, configSchema } from './schema.js';
-import { BENCH_DEFAULT_REDIS, SETTINGS } from './settings.js';
+import { BENCH_DEFAULT_REDIS, SETTING_LIST, SETTINGS } from './settings.js';
 
 type Layer = Partial<Record<ConfigKey, unknown>>;
 
@@ -55,7 +55,7 @@ export function readBench(dir: string): Layer {
     if (existsSync(file)) Object.assign(merged, readJson(file, 'bench file'));
   }
   const layer: Layer = { redis: BENCH_DEFAULT_REDIS };
-  for (const setting of SETTINGS) {
+  for (const setting of SETTING_LIST) {
     if (setting.bench && merged[setting.bench] !== undefined && merged[setting.bench] !== null) {
       layer[setting.key] = merged[setting.bench];
     }
@@ -69,7 +69,7 @@ function envLayer(env: Readonly<Record<string, string | undefined>>): {
 } {
   const layer: Layer = {};
   const names: Partial<Record<ConfigKey, string>> = {};
-  for (const setting of SETTINGS) {
+  for (const setting of SETTING_LIST) {
     const name = setting.env.find(
       (candidate) => env[candidate] !== undefined && env[candidate] !== '',
     );
@@ -98,7 +98,7 @@ export function loadConfig({ flags = {}, env = {} }: ConfigSources = {}): Loaded
     [benchLayer, () => `bench ${benchDir}`],
     [fileLayer, () => `config file ${filePath}`],
     [fromEnv.layer, (key) => fromEnv.names[key] ?? 'environment'],
-    [flagLayer, (key) => `flag ${SETTINGS.find((s) => s.key === key)?.flag.split(' ')[0] ?? key}`],
+    [flagLayer, (key) => `flag ${SETTINGS[key]?.flag.split(' ')[0] ?? key}`],
   ];
   for (const [layer, source] of layers) {
     for (const [key, value] of Object.entries(layer) as [ConfigKey, unknown][]) {
@@ -110,7 +110,7 @@ export function loadConfig({ flags = {}, env = {} }: ConfigSources = {}): Loaded
 
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
-    const known = SETTINGS.map((s) => s.key).join(', ');
+    const known = Object.keys(SETTINGS).join(', ');
     throw invalid(
       parsed.error.issues.map((issue) => {
         if (issue.code === 'unrecognized_keys') {

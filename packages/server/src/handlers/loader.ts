@@ -2,6 +2,7 @@ import { existsSync, readdirSync, watch } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
+import { logFields } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { HandlerRegistry } from './registry.js';
 import type { HandlerModule } from './types.js';
@@ -81,7 +82,12 @@ export class HandlerLoader {
       return true;
     } catch (error) {
       this.#log.error(
-        { app: source.app, file: source.file, err: error },
+        {
+          ...logFields('HERALD_HANDLER_LOAD_FAILED'),
+          app: source.app,
+          file: source.file,
+          err: error,
+        },
         `failed to load the realtime handlers of app ${source.app}; skipped`,
       );
       return false;

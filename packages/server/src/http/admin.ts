@@ -1,7 +1,8 @@
+import { HeraldError } from '../errors.js';
 import { siteNamespaces } from '../namespaces.js';
 import type { HttpRoute } from '../server.js';
 import type { HeraldIo } from '../session.js';
-import { bearerToken, pathOf, sameSecret, sendJson } from './respond.js';
+import { bearerToken, pathOf, sameSecret, sendError, sendJson } from './respond.js';
 
 /**
  * The admin API, behind `--admin-token` (a Bearer token): `/admin/sockets?site=&user=` lists
@@ -13,24 +14,12 @@ export function adminRoute(io: HeraldIo, token: string | undefined): HttpRoute {
     const path = pathOf(req);
     if (!path.startsWith('/admin/')) return false;
     if (!token) {
-      sendJson(res, 404, {
-        error: {
-          code: 'HERALD_ADMIN_OFF',
-          message: 'the admin API is off',
-          hint: 'start Herald with --admin-token <token>',
-        },
-      });
+      sendError(res, new HeraldError('HERALD_ADMIN_OFF'));
       return true;
     }
     const presented = bearerToken(req);
     if (!presented || !sameSecret(presented, token)) {
-      sendJson(res, 401, {
-        error: {
-          code: 'HERALD_ADMIN_UNAUTHORIZED',
-          message: 'missing or wrong admin token',
-          hint: 'send Authorization: Bearer <the --admin-token value>',
-        },
-      });
+      sendError(res, new HeraldError('HERALD_ADMIN_UNAUTHORIZED'));
       return true;
     }
     const query = new URL(req.url ?? '/', 'http://herald').searchParams;
@@ -68,13 +57,12 @@ export function adminRoute(io: HeraldIo, token: string | undefined): HttpRoute {
       sendJson(res, 200, { rooms });
       return true;
     }
-    sendJson(res, 404, {
-      error: {
-        code: 'HERALD_NOT_FOUND',
-        message: `no admin route ${path}`,
+    sendError(
+      res,
+      new HeraldError('HERALD_NOT_FOUND', `no admin route ${path}`, {
         hint: 'use /admin/sockets or /admin/rooms',
-      },
-    });
+      }),
+    );
     return true;
   };
 }

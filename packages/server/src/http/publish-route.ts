@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type EventMessage, resolvePublish } from '@herald/protocol';
 import { z } from 'zod';
+import { HeraldError } from '../errors.js';
 import type { HttpRoute } from '../server.js';
-import { bearerToken, pathOf, sameSecret, sendJson } from './respond.js';
+import { bearerToken, pathOf, sameSecret, sendError, sendJson } from './respond.js';
 
 const name = z.string().min(1).max(1000);
 /** One message: the wire form `{site, event, message, room}`, or publish_realtime's arguments. */
@@ -18,15 +19,13 @@ const messageSchema = z.strictObject({
 });
 const batchSchema = z.strictObject({ messages: z.array(messageSchema).min(1).max(1000) });
 
-class HttpFailure extends Error {
+/** HERALD_PUBLISH_INVALID, with each bad field (sent as `fields` beside the message). */
+class InvalidMessage extends HeraldError {
   constructor(
-    readonly status: number,
-    readonly code: string,
     message: string,
-    readonly hint?: string,
-    readonly fields?: { path: string; message: string }[],
+    readonly fields: { path: string; message: string }[],
   ) {
-    super(message);
+    super('HERALD_PUBLISH_INVALID', message);
   }
 }
 
@@ -35,12 +34,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     const tooLarge = () =>
-      new HttpFailure(
-        413,
-        'HERALD_PUBLISH_TOO_LARGE',
-        `the body is larger than ${limit} bytes`,
-        'send smaller messages, or raise --max-message-bytes',
-      );
+      new HeraldError('HERALD_PUBLISH_TOO_LARGE', `the body is larger than ${limit} bytes`);
     if (declared > limit) {
       req.resume();
       reject(tooLarge());
@@ -92,23 +86,19 @@ export function publishRoute(options: {
     if (path !== '/api/v1/publish' && path !== '/api/v1/publish/batch') return false;
     void handle(req, res, path === '/api/v1/publish/batch').catch((error: unknown) => {
       const failure =
-        error instanceof HttpFailure
+        error instanceof HeraldError
           ? error
-          : new HttpFailure(
-              503,
+          : new HeraldError(
               'HERALD_PUBLISH_UNAVAILABLE',
               `the message could not be published: ${(error as Error).message}`,
-              'check Redis (--redis)',
+              { cause: error },
             );
       if (!res.headersSent) {
-        sendJson(res, failure.status, {
-          error: {
-            code: failure.code,
-            message: failure.message,
-            hint: failure.hint,
-            fields: failure.fields,
-          },
-        });
+        sendError(
+          res,
+          failure,
+          failure instanceof InvalidMessage ? { fields: failure.fields } : {},
+        );
       }
     });
     return true;
@@ -116,23 +106,16 @@ export function publishRoute(options: {
 
   async function handle(req: IncomingMessage, res: ServerResponse, batch: boolean): Promise<void> {
     if (options.apiKeys.length === 0) {
-      throw new HttpFailure(
-        404,
-        'HERALD_PUBLISH_API_OFF',
-        'the HTTP publish API is off',
-        'start Herald with --api-key <key> (or --api-key-file)',
-      );
+      throw new HeraldError('HERALD_PUBLISH_API_OFF');
     }
     if (req.method !== 'POST')
-      throw new HttpFailure(405, 'HERALD_METHOD_NOT_ALLOWED', `use POST, not ${req.method}`);
+      throw new HeraldError('HERALD_METHOD_NOT_ALLOWED', `use POST, not ${req.method}`);
     const token = bearerToken(req);
     if (!token || !options.apiKeys.some((key) => sameSecret(token, key))) {
       req.resume();
-      throw new HttpFailure(
-        401,
+      throw new HeraldError(
         'HERALD_PUBLISH_UNAUTHORIZED',
         token ? 'wrong API key' : 'missing API key',
-        'send Authorization: Bearer <one of the --api-key values>',
       );
     }
     const text = await readBody(req, options.maxMessageBytes);
@@ -140,8 +123,7 @@ export function publishRoute(options: {
     try {
       body = JSON.parse(text);
     } catch (error) {
-      throw new HttpFailure(
-        400,
+      throw new HeraldError(
         'HERALD_PUBLISH_BAD_JSON',
         `the body is not JSON: ${(error as Error).message}`,
       );
@@ -155,11 +137,8 @@ export function publishRoute(options: {
             ? `unknown field(s) ${issue.keys.join(', ')}`
             : issue.message,
       }));
-      throw new HttpFailure(
-        400,
-        'HERALD_PUBLISH_INVALID',
+      throw new InvalidMessage(
         `invalid message: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`,
-        undefined,
         fields,
       );
     }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HeraldError } from '../errors.js';
 
 /** Answers with a JSON body. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -9,6 +10,18 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
     'cache-control': 'no-store',
   });
   res.end(text);
+}
+
+/**
+ * Answers with an error of the catalogue: its code's status and `{error: {code, message, hint}}`,
+ * with `extra` fields beside them (e.g. the publish API's `fields`).
+ */
+export function sendError(
+  res: ServerResponse,
+  error: HeraldError,
+  extra: Record<string, unknown> = {},
+): void {
+  sendJson(res, error.status, { error: { ...error.toBody(), ...extra } });
 }
 
 /** The path of a request, without its query. */

@@ -206,7 +206,7 @@ export const CORE_REQUESTS: Record<Exclude<CoreEvent, 'ping'>, CoreRequest> = {
     run: async (socket, [data], deps) => {
       if (!deps.developerMode)
         throw new HeraldError(
-          'HERALD_BAD_ARGUMENT',
+          'HERALD_DEVELOPER_MODE_ONLY',
           'open_in_editor: only available in developer mode',
         );
       if (socket.data.user === GUEST)

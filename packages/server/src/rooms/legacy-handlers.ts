@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Backchannel } from '../auth/backchannel.js';
+import { logFields } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { HeraldSocket } from '../session.js';
 import { requirePermission } from './permission-check.js';
@@ -41,11 +42,14 @@ export class LegacyHandlers {
           handler = fn as LegacyHandler;
           this.#log.info({ app, file }, 'loaded legacy realtime handlers');
         } else {
-          this.#log.warn({ app, file }, 'legacy handlers.js does not export a function; skipped');
+          this.#log.warn(
+            { ...logFields('HERALD_HANDLER_LOAD_FAILED'), app, file },
+            'legacy handlers.js does not export a function; skipped',
+          );
         }
       } catch (error) {
         this.#log.warn(
-          { app, file, err: error },
+          { ...logFields('HERALD_HANDLER_LOAD_FAILED'), app, file, err: error },
           `failed to load the realtime handlers of app ${app}; skipped`,
         );
       }
