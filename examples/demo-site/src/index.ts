@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createPages } from './pages.js';
 import type { SitePublisher } from './publishing.js';
 import { DEMO_PASSWORD, seedSite } from './seed.js';
 import { createBackend } from './site.js';
@@ -28,34 +26,6 @@ export interface DemoOptions {
   log?(error: unknown): void;
 }
 
-const PUBLIC = fileURLToPath(new URL('../public/', import.meta.url));
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png',
-};
-const PAGES: [RegExp, string][] = [
-  [/^\/login\/?$/, 'login.html'],
-  [/^\/app\/todo\/?$/, 'list.html'],
-  [/^\/app\/todo\/[^/]+$/, 'form.html'],
-  [/^\/me\/?$/, 'me.html'],
-];
-
-async function sendFile(res: ServerResponse, file: string): Promise<void> {
-  try {
-    const content = await readFile(file);
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-cache',
-    });
-    res.end(content);
-  } catch {
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found\n');
-  }
-}
-
 /**
  * The built-in demo: a Frappe-like web backend (sessions, API tokens, two sites, a ToDo doctype
  * with permissions and comments, the two backchannel endpoints) and its pages. Returns an HTTP
@@ -75,31 +45,9 @@ export function createDemoSite(options: DemoOptions): {
     importMs: options.importMs ?? 10_000,
     log: options.log ?? (() => undefined),
   });
-  const route = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (backend(req, res)) return true;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const path = new URL(req.url ?? '/', 'http://demo').pathname;
-    if (path === '/') {
-      res.writeHead(302, { location: '/app/todo' });
-      res.end();
-      return true;
-    }
-    if (path === '/assets/herald-client.min.js') {
-      void sendFile(res, options.clientBundle);
-      return true;
-    }
-    if (path.startsWith('/assets/')) {
-      const file = resolve(PUBLIC, `.${path.slice('/assets'.length)}`);
-      if (!file.startsWith(PUBLIC.endsWith(sep) ? PUBLIC : PUBLIC + sep) || file.endsWith('.html'))
-        return false;
-      void sendFile(res, file);
-      return true;
-    }
-    const page = PAGES.find(([pattern]) => pattern.test(path));
-    if (!page) return false;
-    void sendFile(res, join(PUBLIC, page[1]));
-    return true;
-  };
+  const pages = createPages(options.clientBundle);
+  const route = (req: IncomingMessage, res: ServerResponse): boolean =>
+    backend(req, res) || pages(req, res);
   return {
     route,
     sites: DEMO_SITES,
