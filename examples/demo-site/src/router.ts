@@ -80,16 +80,20 @@ export function createRouter(
         error(res, 401, 'AuthenticationError', 'Invalid API key or secret');
         return true;
       }
-      Promise.resolve(
-        handle(req, res, {
-          site,
-          session,
-          params: match.slice(1).map(decodeURIComponent),
-        }),
-      ).catch((failure: unknown) => {
-        options.log(failure);
-        if (!res.headersSent) error(res, 500, 'ServerError', (failure as Error).message);
-      });
+      let params: string[];
+      try {
+        params = match.slice(1).map(decodeURIComponent);
+      } catch {
+        error(res, 400, 'ValidationError', 'the URL has a malformed %-escape');
+        return true;
+      }
+      // A handler's throw, synchronous or not, is its 500 (Promise.try is newer than Node 20).
+      new Promise((done) => done(handle(req, res, { site, session, params }))).catch(
+        (failure: unknown) => {
+          options.log(failure);
+          if (!res.headersSent) error(res, 500, 'ServerError', (failure as Error).message);
+        },
+      );
       return true;
     }
     return false;

@@ -92,6 +92,14 @@ describe('the demo site backend, behind herald serve --demo', () => {
     socket.disconnect();
   });
 
+  test('a URL with a malformed %-escape is a 400, and the server goes on', async () => {
+    const alice = new Browser(herald, 'site1.localhost');
+    await alice.login('alice@example.com');
+    const bad = await alice.call('GET', '/api/resource/ToDo/%E0%A4%A');
+    assert.equal(bad.status, 400);
+    assert.equal((await alice.call('GET', '/api/resource/ToDo')).status, 200);
+  });
+
   test('an API token (Authorization: token key:secret) authenticates a socket without a cookie', async () => {
     const socket = io(`${herald.url}/site1.localhost`, {
       transports: ['websocket'],

@@ -90,8 +90,16 @@ export async function startHerald(
   let metrics: Metrics | undefined;
   const routes: HttpRoute[] = [];
   const http = createServer((req, res) => {
-    for (const route of routes) if (route(req, res)) return;
-    sendError(res, new HeraldError('HERALD_NOT_FOUND', `no route for ${req.method} ${req.url}`));
+    try {
+      for (const route of routes) if (route(req, res)) return;
+      sendError(res, new HeraldError('HERALD_NOT_FOUND', `no route for ${req.method} ${req.url}`));
+    } catch (error) {
+      // A route that throws on a request (a malformed URL escape, say) answers 500; it never
+      // takes the server down.
+      logger.error({ err: error, method: req.method, url: req.url }, 'an HTTP route failed');
+      if (!res.headersSent) sendError(res, new HeraldError('HERALD_INTERNAL'));
+      else res.destroy();
+    }
   });
 
   // Sessions of disconnected clients kept for recovery, bounded in all (rooms/held-sessions.ts).

@@ -211,6 +211,24 @@ describe('health: a broken backend', () => {
   });
 });
 
+describe('HTTP routes never take the server down', () => {
+  test('a route that throws answers 500 HERALD_INTERNAL, logged; the server goes on', async () => {
+    const stack = await startStack();
+    try {
+      stack.herald.addRoute((req) => {
+        if (req.url !== '/boom') return false;
+        throw new Error('a bug in a route');
+      });
+      const answer = await get(`${stack.herald.url}/boom`);
+      assert.equal(answer.status, 500);
+      assert.equal(answer.json().error.code, 'HERALD_INTERNAL');
+      assert.equal((await get(`${stack.herald.url}/health/live`)).status, 200);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('the Socket.IO Admin UI (--admin-ui)', () => {
   test('served behind the admin token; its namespace takes the same credentials', async () => {
     const stack = await startStack({ config: { adminToken: ADMIN_TOKEN, adminUi: true } });
@@ -230,6 +248,12 @@ describe('the Socket.IO Admin UI (--admin-ui)', () => {
         (await get(`${stack.herald.url}/admin-ui/../../package.json`, basic(ADMIN_TOKEN))).status,
         404,
       );
+      // A malformed %-escape is the client's error; it took the process down.
+      assert.equal(
+        (await get(`${stack.herald.url}/admin-ui/%E0%A4%A`, basic(ADMIN_TOKEN))).status,
+        400,
+      );
+      assert.equal((await get(`${stack.herald.url}/health/live`)).status, 200);
 
       const { io } = await import('socket.io-client');
       const connectAdmin = (password: string) =>

@@ -62,7 +62,14 @@ export function adminUi(io: HeraldIo, token: string): HttpRoute {
       res.end();
       return true;
     }
-    const relative = decodeURIComponent(path.slice('/admin-ui/'.length)) || 'index.html';
+    let relative: string;
+    try {
+      relative = decodeURIComponent(path.slice('/admin-ui/'.length)) || 'index.html';
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end('the URL has a malformed %-escape\n');
+      return true;
+    }
     const file = resolve(root, relative);
     if (!file.startsWith(root + sep)) {
       res.writeHead(404);
