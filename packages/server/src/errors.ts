@@ -76,6 +76,10 @@ export const ERRORS = {
     message: 'Herald failed while handling the request',
     hint: 'this is a bug: the server log has the details',
   },
+  HERALD_BENCH_INVALID: {
+    message: 'the folder is not a Frappe bench, or one of its files cannot be used',
+    hint: 'pass --bench the folder `bench init` made (it holds Procfile, sites/ and config/)',
+  },
 } as const satisfies Record<string, { message: string; hint: string }>;
 
 /** A stable error code of the catalogue. */
