@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the <script> tag file (dist/herald-client.min.js, global HeraldRealtime) and reports its
 // size: min+gzip with socket.io-client, and without it (what Herald adds). Fails over budget.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -33,7 +33,11 @@ export async function buildBundle({ write = true } = {}) {
   const own = await bundle(['socket.io-client']);
   if (write) {
     mkdirSync(`${root}dist`, { recursive: true });
-    writeFileSync(`${root}dist/herald-client.min.js`, full);
+    // Unchanged, the file is left alone: a server serving it meanwhile never reads half a file.
+    const target = `${root}dist/herald-client.min.js`;
+    if (!existsSync(target) || !Buffer.from(full).equals(readFileSync(target))) {
+      writeFileSync(target, full);
+    }
   }
   return { full: gzipSync(full).length, own: gzipSync(own).length, minified: full.length };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerFrappeCommand } from './commands/frappe.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerServeCommand } from './commands/serve.js';
 import { VERSION } from './version.js';
@@ -12,5 +13,6 @@ const program = new Command()
 registerServeCommand(program);
 registerDoctorCommand(program);
 registerPublishCommand(program);
+registerFrappeCommand(program);
 
 await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@ import { type EventMessage, serializeEventMessage } from '@herald/protocol';
 import { Publisher } from '@herald/publisher';
 import type { Broker } from './bridge/broker.js';
 import type { Config } from './config/schema.js';
+import { HeraldError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { HttpRoute } from './server.js';
 
@@ -33,7 +34,16 @@ export async function mountDemo(
   broker: Broker,
   logger: Logger,
 ): Promise<{ route: HttpRoute; banner(url: string): string }> {
-  const { createDemoSite } = await import('@herald/demo-site');
+  const { createDemoSite } = await import('@herald/demo-site').catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new HeraldError(
+      'HERALD_CONFIG_INVALID',
+      'demo = true: the demo site (@herald/demo-site) is not installed beside @herald/server',
+      {
+        hint: 'install its tarball with the others (npm install ./herald-demo-site-*.tgz), or run the demo from a clone of Herald: npm ci && npm start',
+      },
+    );
+  });
   const bundle = clientBundle();
   if (!bundle)
     logger.warn(

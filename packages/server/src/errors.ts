@@ -170,6 +170,11 @@ export const ERRORS = {
     message: 'this event is only available in developer mode',
     hint: 'start Herald with --developer-mode true (developer_mode in the bench config), never in production',
   },
+  HERALD_BENCH_INVALID: {
+    status: 400,
+    message: 'the folder is not a Frappe bench, or one of its files cannot be used',
+    hint: 'pass --bench the folder `bench init` made (it holds Procfile, sites/ and config/)',
+  },
 } as const satisfies Record<string, { status: number; message: string; hint: string }>;
 
 /** A stable error code of the catalogue. */

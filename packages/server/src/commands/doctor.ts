@@ -9,7 +9,11 @@ export function registerDoctorCommand(program: Command): void {
     .description(
       'find the broken link of a realtime setup: DNS, TLS, Socket.IO, auth, identity, backend, Redis',
     )
-    .requiredOption('--url <url>', "the site's URL, e.g. https://erp.example.com")
+    .option('--url <url>', "the site's URL, e.g. https://erp.example.com")
+    .option(
+      '--bench <dir>',
+      'a Frappe bench: check its files first, offline (Procfile, supervisor, nginx, common_site_config.json)',
+    )
     .option('--site <site>', 'the site name (default: the URL host name)')
     .option('--sid <sid>', 'a session cookie value to connect with')
     .option('--token <key:secret>', 'an API token to connect with')
@@ -27,7 +31,7 @@ export function registerDoctorCommand(program: Command): void {
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
-      '\nSteps marked Herald-only (identity, backend) are skipped against other realtime servers.\nExit code: 0 when every step passed, 1 when one failed.',
+      '\nGive --url, --bench or both. Steps marked Herald-only (identity, backend) are skipped against other realtime servers.\nExit code: 0 when every step passed, 1 when one failed.',
     )
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const timeoutMs = Number(opts.timeout);
@@ -37,12 +41,22 @@ export function registerDoctorCommand(program: Command): void {
         );
         process.exit(2);
       }
+      if (opts.url === undefined && opts.bench === undefined) {
+        process.stderr.write(
+          'herald doctor: give --url (the site to check over the network), --bench (a bench folder to check offline) or both\n',
+        );
+        process.exit(2);
+      }
       const out = process.stdout;
       const json = Boolean(opts.json);
       let stopSpinner: () => void = () => undefined;
-      if (!json) out.write(`herald doctor ${opts.url}\n`);
+      if (!json)
+        out.write(
+          `herald doctor ${[opts.url, opts.bench && `--bench ${opts.bench}`].filter(Boolean).join(' ')}\n`,
+        );
       const report = await runDoctor({
-        url: String(opts.url),
+        url: opts.url as string | undefined,
+        bench: opts.bench as string | undefined,
         site: opts.site as string | undefined,
         sid: opts.sid as string | undefined,
         token: opts.token as string | undefined,

@@ -52,8 +52,9 @@ export function registerServeCommand(program: Command): void {
     try {
       herald = await startHerald(config, { logger });
     } catch (error) {
-      logger.fatal({ err: error }, (error as Error).message);
-      process.exit(1);
+      const known = error instanceof HeraldError ? { code: error.code, hint: error.hint } : {};
+      logger.fatal({ err: error, ...known }, (error as Error).message);
+      process.exit(known.code === 'HERALD_CONFIG_INVALID' ? 2 : 1);
     }
     let stopping = false;
     const stop = (signal: string) => {

@@ -13,6 +13,8 @@ export interface StepResult {
 export interface Report {
   url: string;
   site: string;
+  /** The bench whose files were checked (--bench), if any. */
+  bench?: string | undefined;
   steps: StepResult[];
   ok: boolean;
   /** The first failed step, if any. */
@@ -39,8 +41,12 @@ export function formatSummary(report: Report): string {
       ? `All steps passed, with warnings: ${warned.join(', ')}.`
       : 'All green: the realtime chain works end to end.';
   }
-  const broken = report.steps.find((s) => s.status === 'fail')!;
-  return `Broken at "${broken.name}": ${broken.detail}${broken.fix ? `\nFix: ${broken.fix}` : ''}`;
+  const failed = report.steps.filter((s) => s.status === 'fail');
+  const broken = failed[0]!;
+  const first = `"${broken.name}": ${broken.detail}${broken.fix ? `\nFix: ${broken.fix}` : ''}`;
+  return failed.length === 1
+    ? `Broken at ${first}`
+    : `${failed.length} faults (${failed.map((s) => s.name).join(', ')}); each has its fix above. The first, ${first}`;
 }
 
 /** A spinner on a terminal while a step waits; nothing elsewhere. */

@@ -3,13 +3,16 @@ import { isIP, connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { createClient } from 'redis';
 import { io, Manager, type Socket } from 'socket.io-client';
+import { benchOutcome, runBenchSteps } from './bench-steps.js';
 import { explainConnectError } from './explain.js';
 import type { Report, StepResult } from './report.js';
 
 /** What the doctor is asked to check. */
 export interface DoctorOptions {
   /** The site's public URL, e.g. https://erp.example.com (or the realtime server's own URL). */
-  url: string;
+  url?: string | undefined;
+  /** A Frappe bench whose files are checked first, offline (bench-steps.ts). */
+  bench?: string | undefined;
   site?: string | undefined;
   sid?: string | undefined;
   /** `key:secret` (sent as `token key:secret`) or a whole Authorization value. */
@@ -76,6 +79,12 @@ function connectFailure(
 /** Runs the chain step by step; stops at the first broken link. Never throws. */
 export async function runDoctor(options: DoctorOptions): Promise<Report> {
   const timeoutMs = options.timeoutMs ?? 5000;
+  const benchSteps = options.bench
+    ? await runBenchSteps(options.bench, { timeoutMs, onStep: options.onStep })
+    : [];
+  if (options.url === undefined) {
+    return { url: '', site: '', bench: options.bench, ...benchOutcome(benchSteps) };
+  }
   let url: URL;
   try {
     url = new URL(options.url);
@@ -88,18 +97,13 @@ export async function runDoctor(options: DoctorOptions): Promise<Report> {
       ms: 0,
       fix: 'pass --url https://your-site.example.com',
     };
-    return {
-      url: options.url,
-      site: options.site ?? '',
-      steps: [step],
-      ok: false,
-      brokenAt: 'url',
-    };
+    const outcome = benchOutcome([...benchSteps, step]);
+    return { url: options.url, site: options.site ?? '', bench: options.bench, ...outcome };
   }
   const base = url.origin;
   const site = options.site ?? url.hostname;
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  const report: Report = { url: base, site, steps: [], ok: true };
+  const report: Report = { url: base, site, bench: options.bench, ...benchOutcome(benchSteps) };
   const state: {
     address?: string;
     transports: ('websocket' | 'polling')[];
@@ -144,7 +148,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Report> {
     options.onStep?.(name, result);
     if (result.status === 'fail') {
       report.ok = false;
-      report.brokenAt = name;
+      report.brokenAt ??= name;
       return false;
     }
     return true;
