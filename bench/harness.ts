@@ -196,20 +196,21 @@ export class Bench {
   }
 
   /**
-   * Publishes `events` events back to back to the `all` room (through Redis `events`, as Frappe
-   * does) and waits until the generator's `sockets` sockets have all received them; the seconds it
-   * took and the server's CPU per delivery (µs).
+   * Publishes `events` events (each with `padBytes` of padding) back to back to the `all` room
+   * (through Redis `events`, as Frappe does) and waits until the generator's `sockets` sockets
+   * have all received them; the seconds it took and the server's CPU per delivery (µs).
    */
   async burst(
     gen: LoadGenerator,
     srv: Child,
     sockets: number,
     events: number,
+    padBytes = 100,
   ): Promise<{ seconds: number; cpuPerDelivery: number; deliveries: number }> {
     const deliveries = sockets * events;
     const base = await gen.received();
     const cpu = cpuSeconds(srv.proc.pid!);
-    const pad = 'x'.repeat(100);
+    const pad = 'x'.repeat(padBytes);
     const t = performance.now();
     for (let i = 0; i < events; i += 1) {
       await this.publisher.publish(

@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 
 /** The scenario names `--only` takes, in the order they run. */
-export const SCENARIO_NAMES = ['connect', 'subscribe', 'churn', 'fanout', 'idle'] as const;
+export const SCENARIO_NAMES = ['connect', 'subscribe', 'churn', 'fanout', 'idle', 'slow'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** smoke: tiny sizes for CI (no figure means anything); quick: the default; full: the recorded run. */
@@ -23,6 +23,9 @@ export interface Sizes {
   churn: number;
   /** Connected sockets of the presence churn and the idle cost. */
   presence: number;
+  /** Slow-reading sockets, and the events published to them back to back. */
+  slowReaders: number;
+  slowEvents: number;
 }
 
 const SIZES: Record<Mode, Sizes> = {
@@ -33,6 +36,8 @@ const SIZES: Record<Mode, Sizes> = {
     trickle: 5,
     churn: 40,
     presence: 20,
+    slowReaders: 20,
+    slowEvents: 10,
   },
   quick: {
     sockets: 1000,
@@ -41,6 +46,8 @@ const SIZES: Record<Mode, Sizes> = {
     trickle: 200,
     churn: 2000,
     presence: 1000,
+    slowReaders: 1000,
+    slowEvents: 100,
   },
   full: {
     sockets: 2000,
@@ -49,6 +56,8 @@ const SIZES: Record<Mode, Sizes> = {
     trickle: 200,
     churn: 2000,
     presence: 10000,
+    slowReaders: 1000,
+    slowEvents: 100,
   },
 };
 /** Timed runs of the short storms (connect, subscribe, churn), after a warm-up; the median counts. */
@@ -74,7 +83,8 @@ export const USAGE = `usage: npm run bench [-- options]
   --repeat N       run every scenario N times against each server, alternating (default 1)
   --threads N      load-generator worker threads (default: one fewer than the cores)
   --only A,B       run only these scenarios: ${SCENARIO_NAMES.join(', ')}
-                   (connect covers the reconnect storm, fanout the steady trickle)
+                   (connect covers the reconnect storm, fanout the steady trickle,
+                   slow the slow readers)
   -h, --help       this text
 environment: BENCH_CPU_PROF=<dir> runs the servers under --cpu-prof and writes their profiles there`;
 

@@ -4,6 +4,7 @@ import { connect } from './connect-storm.js';
 import { fanout } from './fan-out.js';
 import { idle } from './idle-memory.js';
 import { churn } from './presence-churn.js';
+import { slow } from './slow-readers.js';
 import { subscribe } from './subscribe-storm.js';
 
-export const SCENARIOS: readonly Scenario[] = [connect, subscribe, churn, fanout, idle];
+export const SCENARIOS: readonly Scenario[] = [connect, subscribe, churn, fanout, idle, slow];
