@@ -13,7 +13,7 @@ const { port, site } = workerData as { port: number; site: string };
 async function run(command: Command): Promise<unknown> {
   switch (command.cmd) {
     case 'open': {
-      const fresh = command.sids.map((sid) => new WireSocket(port, site, sid));
+      const fresh = command.sids.map((sid) => new WireSocket(port, site, sid, command.slowRead));
       sockets.push(...fresh);
       await pool(fresh, command.concurrency, (s) => s.connect());
       return sockets.length;

@@ -2,6 +2,7 @@
 // The main thread only hands out commands and gathers results; each answer says how busy its
 // thread was, so a reader can tell whether the generator, not the server, set the pace.
 import { Worker } from 'node:worker_threads';
+import type { SlowRead } from './wire.js';
 
 type Emit = [index: number, event: string, args: unknown[]];
 type Steps = [index: number, steps: [event: string, args: unknown[]][]];
@@ -9,7 +10,7 @@ type Viewing = [index: number, doctype: string, docname: string, user: string];
 
 /** What a worker can be asked to do; socket indexes are the worker's own. */
 export type Command =
-  | { cmd: 'open'; sids: string[]; concurrency: number }
+  | { cmd: 'open'; sids: string[]; concurrency: number; slowRead?: SlowRead | undefined }
   | { cmd: 'close' }
   | { cmd: 'emit'; items: Emit[]; ack: boolean; concurrency: number }
   | { cmd: 'sequence'; items: Steps[]; ack: boolean; concurrency: number }
@@ -88,8 +89,11 @@ export class LoadGenerator {
     );
   }
 
-  /** Connects one socket per sid (indexes follow the sockets already open); `concurrency` in all. */
-  async open(sids: readonly string[], concurrency = 200): Promise<void> {
+  /**
+   * Connects one socket per sid (indexes follow the sockets already open); `concurrency` in all.
+   * With `slowRead`, the sockets read slowly (wire.ts).
+   */
+  async open(sids: readonly string[], concurrency = 200, slowRead?: SlowRead): Promise<void> {
     const n = this.#workers.length;
     const parts: string[][] = this.#workers.map(() => []);
     const base = this.size;
@@ -98,7 +102,7 @@ export class LoadGenerator {
     });
     await this.#all((w) =>
       parts[w]!.length
-        ? { cmd: 'open', sids: parts[w]!, concurrency: Math.ceil(concurrency / n) }
+        ? { cmd: 'open', sids: parts[w]!, concurrency: Math.ceil(concurrency / n), slowRead }
         : undefined,
     );
     parts.forEach((part, w) => {

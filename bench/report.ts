@@ -1,50 +1,67 @@
-/** One figure of one scenario, for Herald and the baseline, with the issue's target if any. */
-export interface Row {
-  scenario: string;
-  metric: string;
-  herald: number;
-  baseline: number;
-  /** Herald ÷ baseline of each repeat of the scenario (`--repeat`). */
-  ratios?: number[] | undefined;
-  /** Herald ÷ baseline must be at least (higher) or at most (lower) this. */
-  target?: { ratio: number; better: 'higher' | 'lower' } | undefined;
+// The report of a bench run: the table, the floor, how busy the generator and the servers were
+// (printed), and the same as JSON and an SVG chart (written to bench/results/).
+import { type Busy, median, type Results, type Row, ratio, type Target } from './results.js';
+
+/** What a report is made of: the run's results and where and how it ran. */
+export interface Run {
+  results: Results;
+  machine: { cores: number; cpu: string; memoryGiB: number; node: string; mode: string };
+  threads: number;
+  /** Whether the targets are judged (full runs only: the sizes they are defined on). */
+  judged: boolean;
+  generatorCpuSeconds: number;
 }
 
 const fmt = (n: number) =>
-  Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(2);
-/** Herald ÷ baseline (1 when both are 0). */
-export const ratio = (herald: number, baseline: number) =>
-  baseline === 0 ? (herald === 0 ? 1 : Number.POSITIVE_INFINITY) : herald / baseline;
-const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
-/** The middle value (the mean of the two middle ones for an even count). */
-export const median = (values: number[]) => {
-  const s = sorted(values);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
+  Number.isNaN(n)
+    ? 'not measured'
+    : !Number.isFinite(n)
+      ? n > 0
+        ? '∞'
+        : '−∞'
+      : Math.abs(n) >= 100
+        ? n.toFixed(0)
+        : Math.abs(n) >= 1
+          ? n.toFixed(2)
+          : n.toPrecision(2);
+/** A ratio: `fmt`, or a dash when either side was not measured. */
+const fmtRatio = (n: number) => (Number.isNaN(n) ? '—' : fmt(n));
+
 /** A row's ratio: the median of its repeats' ratios, or of its figures when it has no repeats. */
-const ratioOf = (row: Row) =>
-  row.ratios && row.ratios.length > 0 ? median(row.ratios) : ratio(row.herald, row.baseline);
-/** The lowest and highest ratio over the repeats, when there were several. */
-const spreadOf = (row: Row) => {
-  if (!row.ratios || row.ratios.length < 2) return '';
-  const s = sorted(row.ratios);
-  return `${fmt(s[0]!)}–${fmt(s[s.length - 1]!)}×`;
+export const ratioOf = (row: Row) =>
+  row.ratios.length > 0 ? median(row.ratios) : ratio(row.herald, row.baseline);
+/** Herald's share of the floor (the median over the repeats), NaN when the floor did not run. */
+export const floorShareOf = (row: Row) => (row.floor ? median(row.floor.heraldShare) : Number.NaN);
+
+/** "lowest–highest" of several repeats' values; nothing for fewer than two measured. */
+const spread = (values: readonly number[], suffix = '') => {
+  const s = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  return s.length < 2 ? '' : `${fmt(s[0]!)}–${fmt(s[s.length - 1]!)}${suffix}`;
 };
-const met = (row: Row) =>
+
+/** Whether a row met its target: only on judged runs, and only for rows with a target. */
+export function verdict(row: Row, judged: boolean): '' | 'met' | 'MISSED' | 'not measured' {
+  if (!judged || !row.target) return '';
+  const value = row.target.of === 'floor' ? floorShareOf(row) : ratioOf(row);
+  if (Number.isNaN(value)) return 'not measured';
+  const met =
+    row.target.better === 'higher' ? value >= row.target.ratio : value <= row.target.ratio;
+  return met ? 'met' : 'MISSED';
+}
+
+const targetText = (row: Row) =>
   !row.target
     ? ''
-    : (
-          row.target.better === 'higher'
-            ? ratioOf(row) >= row.target.ratio
-            : ratioOf(row) <= row.target.ratio
-        )
-      ? 'met'
-      : 'MISSED';
+    : `${row.target.better === 'higher' ? '≥' : '≤'} ${fmt(row.target.ratio)}${row.target.of === 'floor' ? ' of floor' : '×'}`;
 
-/** The results as a text table: Herald, baseline, ratio, target. */
-export function renderTable(rows: readonly Row[]): string {
-  const repeated = rows.some((row) => (row.ratios?.length ?? 0) > 1);
+/**
+ * The results as a text table: Herald, baseline, Herald ÷ baseline (and its spread over the
+ * repeats), Herald's share of the floor where the floor ran, the target and, on judged runs,
+ * whether it was met.
+ */
+export function renderTable(rows: readonly Row[], judged: boolean): string {
+  const repeated = rows.some((row) => row.ratios.length > 1);
+  const floored = rows.some((row) => row.floor);
   const header = [
     'scenario',
     'metric',
@@ -52,6 +69,7 @@ export function renderTable(rows: readonly Row[]): string {
     'baseline',
     'ratio',
     ...(repeated ? ['spread'] : []),
+    ...(floored ? ['of floor'] : []),
     'target',
     '',
   ];
@@ -60,10 +78,11 @@ export function renderTable(rows: readonly Row[]): string {
     row.metric,
     fmt(row.herald),
     fmt(row.baseline),
-    `${fmt(ratioOf(row))}×`,
-    ...(repeated ? [spreadOf(row)] : []),
-    row.target ? `${row.target.better === 'higher' ? '≥' : '≤'} ${fmt(row.target.ratio)}×` : '',
-    met(row),
+    `${fmtRatio(ratioOf(row))}${Number.isNaN(ratioOf(row)) ? '' : '×'}`,
+    ...(repeated ? [spread(row.ratios, '×')] : []),
+    ...(floored ? [row.floor ? fmtRatio(floorShareOf(row)) : ''] : []),
+    targetText(row),
+    verdict(row, judged),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const line = (cells: string[]) =>
@@ -71,29 +90,147 @@ export function renderTable(rows: readonly Row[]): string {
       .map((c, i) => c.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...lines.map(line)].join('\n');
+  const note = judged
+    ? 'targets: Herald ÷ the baseline (×), or Herald ÷ the floor in the same run (of floor).'
+    : 'targets are judged on --full runs only (the sizes they are defined on): none is judged here.';
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...lines.map(line), '', note].join(
+    '\n',
+  );
 }
 
-/** A bar chart of the ratios (log scale), as SVG. */
-export function renderSvg(rows: readonly Row[]): string {
-  const width = 760;
-  const barHeight = 22;
+/** The floor's figures beside the two servers: its ratio to the baseline, and Herald's share of it. */
+export function renderFloor(rows: readonly Row[]): string {
+  const floored = rows.filter((row) => row.floor);
+  if (floored.length === 0) return '';
+  const bracket = (values: readonly number[]) => {
+    const s = spread(values);
+    return s ? ` (${s})` : '';
+  };
+  return `floor (bench/floor/server.ts: \`ws\` alone, no Engine.IO, no Socket.IO, no checks, no rooms), same generator, same run:\n${floored
+    .map((row) => {
+      const floor = row.floor!;
+      return `  ${row.scenario.padEnd(16)} ${fmt(floor.value)} ${row.metric}, ${fmtRatio(median(floor.ofBaseline))}× the baseline${bracket(floor.ofBaseline)}; Herald at ${fmtRatio(median(floor.heraldShare))} of the floor${bracket(floor.heraldShare)}`;
+    })
+    .join('\n')}`;
+}
+
+/** The load generator's CPU, and how busy it and each server were in each timed window. */
+export function renderBusy(run: Run): string {
+  const lines = Object.entries(run.results.busy).map(
+    ([scenario, { generator, server }]) =>
+      `  ${scenario.padEnd(16)} generator: herald ${generator.herald.toFixed(2)}, baseline ${generator.baseline.toFixed(2)}   server: herald ${server.herald.toFixed(2)}, baseline ${server.baseline.toFixed(2)}`,
+  );
+  const { threads, machine } = run;
+  return (
+    `load generator: ${threads} worker thread${threads === 1 ? '' : 's'}, ${run.generatorCpuSeconds.toFixed(1)} s of CPU over the run (${machine.cores} cores: ${machine.cpu}).` +
+    `\nwhile timed: busiest generator thread (share of its time spent working; 1.00 = saturated), and server CPU (share of one core):\n${lines.join('\n')}`
+  );
+}
+
+/** Everything printed at the end of a run. */
+export function renderReport(run: Run): string {
+  const { rows } = run.results;
+  return [renderTable(rows, run.judged), renderFloor(rows), renderBusy(run)]
+    .filter((part) => part !== '')
+    .join('\n\n');
+}
+
+/** The run as JSON (bench/results/latest.json); a figure not measured is null. */
+export function renderJson(run: Run): string {
+  const { rows, busy } = run.results;
+  const each = (pick: (b: Busy) => Record<Target, number>) =>
+    Object.fromEntries(Object.entries(busy).map(([scenario, b]) => [scenario, pick(b)]));
+  return `${JSON.stringify(
+    {
+      machine: run.machine,
+      threads: run.threads,
+      judged: run.judged,
+      results: rows.map((row) => ({ ...row, verdict: verdict(row, run.judged) || undefined })),
+      references: rows
+        .filter((row) => row.floor)
+        .map((row) => ({
+          scenario: row.scenario,
+          metric: row.metric,
+          floor: row.floor!.value,
+          herald: row.herald,
+          baseline: row.baseline,
+          floorRatios: row.floor!.ofBaseline,
+          heraldOfFloor: row.floor!.heraldShare,
+        })),
+      generatorCpuSeconds: run.generatorCpuSeconds,
+      generatorBusy: each((b) => b.generator),
+      serverBusy: each((b) => b.server),
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+const xml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * A bar chart of the ratios to the baseline (log scale, bars from the baseline's 1×: right is
+ * more, left is less), with the floor's bar beside Herald's where it ran. Coloured by verdict on
+ * judged runs.
+ */
+export function renderSvg(rows: readonly Row[], judged: boolean): string {
   const left = 330;
-  const scale = (r: number) =>
-    Math.max(2, Math.min(width - left - 60, 60 + Math.log10(Math.max(r, 1e-3)) * 120));
-  const bars = rows.map((row, i) => {
+  const decade = 100; // px per factor of 10
+  const one = left + 2 * decade; // x of 1×; bars reach 0.01× on the left and 1000× on the right
+  const width = one + 3 * decade + 190;
+  const barHeight = 18;
+  const colour = (row: Row) => {
+    const v = verdict(row, judged);
+    return v === 'MISSED' ? '#dc2626' : v === 'met' ? '#16a34a' : '#64748b';
+  };
+  let y = 52;
+  const parts: string[] = [];
+  const bar = (r: number, fill: string, label: string, text: string) => {
+    parts.push(
+      `<text x="${left - 8}" y="${y + 13}" text-anchor="end" font-size="12">${xml(label)}</text>`,
+    );
+    const log = Number.isNaN(r) ? 0 : Math.max(-2, Math.min(3, Math.log10(Math.max(r, 1e-9))));
+    const w = Math.max(2, Math.abs(log) * decade);
+    if (!Number.isNaN(r))
+      parts.push(
+        `<rect x="${log < 0 ? one - w : one}" y="${y}" width="${w}" height="${barHeight}" fill="${fill}"/>`,
+      );
+    parts.push(
+      `<text x="${(log > 0 ? one + w : one) + 6}" y="${y + 13}" font-size="12">${xml(Number.isNaN(r) ? 'not measured' : text)}</text>`,
+    );
+    y += barHeight + 4;
+  };
+  for (const row of rows) {
     const r = ratioOf(row);
-    const y = 30 + i * (barHeight + 8);
-    const colour = met(row) === 'MISSED' ? '#dc2626' : met(row) === 'met' ? '#16a34a' : '#64748b';
-    return `<text x="${left - 8}" y="${y + 15}" text-anchor="end" font-size="12">${row.scenario}: ${row.metric}</text>
-<rect x="${left}" y="${y}" width="${scale(r)}" height="${barHeight}" fill="${colour}"/>
-<text x="${left + scale(r) + 6}" y="${y + 15}" font-size="12">${fmt(r)}×</text>`;
-  });
-  const height = 40 + rows.length * (barHeight + 8);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
-<text x="10" y="18" font-size="14" font-weight="bold">Herald ÷ baseline (green: target met, red: missed, grey: no target)</text>
-<line x1="${left + 60}" y1="24" x2="${left + 60}" y2="${height}" stroke="#94a3b8" stroke-dasharray="3"/>
-${bars.join('\n')}
+    bar(r, colour(row), `${row.scenario}: ${row.metric}`, `Herald ${fmtRatio(r)}×`);
+    if (row.floor) {
+      const f = median(row.floor.ofBaseline);
+      bar(
+        f,
+        '#0284c7',
+        'floor (ws alone), same run',
+        `floor ${fmtRatio(f)}×; Herald at ${fmtRatio(floorShareOf(row))} of it`,
+      );
+    }
+    y += 6;
+  }
+  const height = y + 10;
+  const subtitle = judged
+    ? 'green: target met, red: missed, grey: no target; blue: the floor'
+    : 'targets are judged on --full runs only: none judged here (grey); blue: the floor';
+  const ticks = [0.01, 0.1, 1, 10, 100, 1000]
+    .map((t, i) => {
+      const x = one + (i - 2) * decade;
+      return `<line x1="${x}" y1="44" x2="${x}" y2="${height}" stroke="#cbd5e1" stroke-dasharray="${t === 1 ? '4' : '1 3'}"/>
+<text x="${x}" y="${height}" font-size="10" text-anchor="middle" fill="#64748b">${t}×</text>`;
+    })
+    .join('\n');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + 6}" font-family="sans-serif">
+<text x="10" y="18" font-size="14" font-weight="bold">Herald ÷ baseline, and the floor ÷ baseline (log scale, from the baseline at 1×)</text>
+<text x="10" y="36" font-size="12">${xml(subtitle)}</text>
+${ticks}
+${parts.join('\n')}
 </svg>
 `;
 }

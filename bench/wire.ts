@@ -32,6 +32,16 @@ function frame(text: string): Buffer {
 
 const PONG = frame('3');
 
+/**
+ * A socket that reads slowly: `chunkBytes` at a time from its TCP socket, then nothing for
+ * `delayMs`, as a client on a slow link or a busy device does. Its receive window fills, so the
+ * server's kernel holds what it wrote (and past that, the server itself).
+ */
+export interface SlowRead {
+  chunkBytes: number;
+  delayMs: number;
+}
+
 /** One benchmark socket of one user on one site. */
 export class WireSocket {
   connected = false;
@@ -51,6 +61,7 @@ export class WireSocket {
     readonly port: number,
     readonly site: string,
     readonly sid: string,
+    readonly slowRead?: SlowRead,
   ) {
     this.#prefix = `/${site},`;
   }
@@ -63,7 +74,23 @@ export class WireSocket {
         if (error) reject(error);
         else resolve();
       };
-      const tcp = tcpConnect(this.port, '127.0.0.1');
+      const slow = this.slowRead;
+      const tcp = slow
+        ? tcpConnect({
+            port: this.port,
+            host: '127.0.0.1',
+            // Reads into one small buffer; each read pauses the socket for the delay. The buffer
+            // is reused, so what a frame keeps of it is copied.
+            onread: {
+              buffer: Buffer.allocUnsafe(slow.chunkBytes),
+              callback: (bytes, buffer) => {
+                this.#onData(Buffer.from(buffer.subarray(0, bytes)));
+                setTimeout(() => tcp.resume(), slow.delayMs);
+                return false;
+              },
+            },
+          })
+        : tcpConnect(this.port, '127.0.0.1');
       this.#tcp = tcp;
       tcp.setNoDelay(true);
       tcp.on('connect', () => {
@@ -76,7 +103,7 @@ export class WireSocket {
             `Sec-WebSocket-Key: ${KEY}\r\n\r\n`,
         );
       });
-      tcp.on('data', (chunk: Buffer) => this.#onData(chunk));
+      if (!slow) tcp.on('data', (chunk: Buffer) => this.#onData(chunk));
       tcp.on('error', (error) => this.#settle?.(error));
       tcp.on('close', () => {
         this.connected = false;

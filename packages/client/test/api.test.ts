@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Realtime, RealtimeError } from '@herald/client';
-import { nextEvent, waitFor } from '@herald/testkit';
-import { SITE1 } from '../../server/test/helpers/fixtures.js';
-import { type Stack, startStack } from '../../server/test/helpers/stack.js';
-import { clientFor, collect } from './helpers.js';
+import { nextEvent, SITE1, waitFor } from '@herald/testkit';
+import { clientFor, collect, type Stack, startStack } from './helpers.js';
 
 describe('the client API against the server', () => {
   let stack: Stack;

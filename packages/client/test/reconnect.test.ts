@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Realtime } from '@herald/client';
-import { freePort, startRedis, startTcpProxy, startTestBackend, waitFor } from '@herald/testkit';
+import {
+  fixtureSites,
+  freePort,
+  SITE1,
+  startRedis,
+  startTcpProxy,
+  startTestBackend,
+  waitFor,
+} from '@herald/testkit';
 import { createClient } from 'redis';
-import { runHerald } from '../../server/test/helpers/cli.js';
-import { fixtureSites, SITE1 } from '../../server/test/helpers/fixtures.js';
-import { startStack } from '../../server/test/helpers/stack.js';
-import { clientFor, collect } from './helpers.js';
+import { clientFor, collect, runHerald, startStack } from './helpers.js';
 
 describe('the client survives reconnects', () => {
   test('the server process is killed and started again: subscriptions and open docs come back without app code', async () => {

@@ -1,11 +1,5 @@
-import {
-  type ConfigInput,
-  configSchema,
-  type Herald,
-  type Logger,
-  silentLogger,
-  startHerald,
-} from '@herald/server';
+import { type ConfigInput, type Herald, type Logger, silentLogger } from '@herald/server';
+import { startTestHerald } from '@herald/server/testing';
 import {
   type BackendBehaviour,
   startRedis,
@@ -85,21 +79,12 @@ export async function startStack(
 ): Promise<Stack> {
   const redis = options.redis ? await startRedis() : undefined;
   const backend = await startTestBackend({ sites: fixtureSites(), ...options.behaviour });
-  let config: ReturnType<typeof configSchema.parse>;
+  // The test settings (no caches: most tests change the backend's answers as they go).
+  const config: ConfigInput = { backend: backend.url, redis: redis?.url, ...options.config };
+  const logger = options.logger ?? silentLogger();
   let herald: Herald;
   try {
-    config = configSchema.parse({
-      port: 0,
-      host: '127.0.0.1',
-      backend: backend.url,
-      redis: redis?.url,
-      // Most tests change the backend's answers as they go: caches are tested on their own.
-      identityCacheTtlMs: 0,
-      permissionCacheTtlMs: 0,
-      denyCacheTtlMs: 0,
-      ...options.config,
-    });
-    herald = await startHerald(config, { logger: options.logger ?? silentLogger() });
+    herald = await startTestHerald(config, { logger });
   } catch (error) {
     await backend.close();
     await redis?.stop();
@@ -137,7 +122,7 @@ export async function startStack(
       }),
     restartHerald: async () => {
       await herald.close();
-      herald = await startHerald({ ...config, port }, { logger: options.logger ?? silentLogger() });
+      herald = await startTestHerald({ ...config, port }, { logger });
     },
     close: async () => {
       for (const socket of sockets) socket.disconnect();
