@@ -74,7 +74,7 @@ const PLAN: Record<string, Step> = {
   'npm install --prefix /opt/herald ./packs/*.tgz': { kind: 'run' },
   '/opt/herald/node_modules/.bin/herald serve --help': { kind: 'run', expect: /--bench <dir>/ },
   // When realtime breaks
-  'npx herald doctor --url https://erp.example.com --login alice@example.com --password ... --redis redis://127.0.0.1:11311':
+  'npx herald doctor --url https://erp.example.com --login alice@example.com --password ... --redis redis://127.0.0.1:11311 --admin-token ...':
     {
       kind: 'elsewhere',
       why: "a site of the reader's own; the doctor's network steps are tested in doctor.test.ts",
