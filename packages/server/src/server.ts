@@ -14,6 +14,7 @@ import { Metrics } from './metrics.js';
 import type { NamespaceSweeper } from './namespaces.js';
 import type { HeraldIo } from './session.js';
 import type { LayerCounts } from './socketio/link.js';
+import type { CoalescingCounts } from './socketio/write-coalescing.js';
 import { createBroker } from './wiring/broker.js';
 import { addHttpRoutes, createHttp, type HttpRoute } from './wiring/http-routes.js';
 import { listen, removeStaleSocket } from './wiring/listen.js';
@@ -42,7 +43,7 @@ export interface Herald {
     readonly counts: Readonly<LayerCounts>;
     readonly missing: ReadonlyMap<string, string[]>;
     /** Write coalescing's own counts (undefined when off). */
-    readonly coalescing: { held: number; groups: number; handedOver: number } | undefined;
+    readonly coalescing: Readonly<CoalescingCounts> | undefined;
     /** Requests taken straight from the websocket (undefined when off). */
     readonly direct: { taken: number } | undefined;
     /** The outgoing bound's counts. */

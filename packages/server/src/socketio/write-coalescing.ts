@@ -66,6 +66,23 @@ function release(transport: Transport, counts: CoalescingCounts): void {
  * together, at the end of the event-loop turn (after the turn's batched emits), or sooner, as soon
  * as GROUP sockets hold frames. A burst to one socket is one write; the answers to many sockets'
  * requests leave back to back. The frames and their order are unchanged.
+ *
+ * When it engages, measured with slow readers (1,000 socket.io-client sockets in one process on 2
+ * cores, 100 events published back to back to `all`; counts of the layer and of the TCP writes):
+ * in every run it did, 2 writes per socket for each read of the events channel the burst came in
+ * (1 or 2 reads: 2,000 to 4,000 writes for 100,000 deliveries). A socket's first frame of a read
+ * leaves when its group of 16 fills; Engine.IO then keeps the transport not `writable` until
+ * `ws`'s write callback, a tick later, so every further frame of that read waits in Engine.IO's
+ * `writeBuffer` and leaves with the others in one corked write from Engine.IO's drain (or is
+ * handed over by `release` when the socket is still held at the end of the turn). No write was
+ * ever partial and no socket buffer full (the kernel took every write whole, with 2 KB events and
+ * readers that stopped for 300 ms too). It merges nothing only when each event comes in a turn
+ * of its own (events 8 ms apart: a write per delivery, nothing left to merge but the group). The
+ * server's CPU per delivery varied between runs with the same writes (2.7 to 5.8 µs; 4.6 to 6.7 µs
+ * with one more busy process on the machine): the spread between runs is the machine's, not
+ * coalescing turning off. Holding a socket that a group already wrote in the turn until the
+ * turn's end halved the writes of bursts read in several parts and did not change the CPU per
+ * delivery: not kept.
  */
 export class WriteCoalescing {
   readonly counts: CoalescingCounts = { held: 0, groups: 0, handedOver: 0 };
