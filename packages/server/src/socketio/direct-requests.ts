@@ -198,7 +198,10 @@ function onUpgrade(this: Engine, transport: Transport): void {
  * listeners given with `take`. Returns the server's direct requests, or what is missing of
  * Engine.IO and Socket.IO (then every frame goes the long way).
  */
-export function enableDirectRequests(io: Server): DirectRequests | Missing {
+export function enableDirectRequests(
+  io: Server,
+  report: (missing: Missing) => void,
+): DirectRequests | Missing {
   const missing = [
     ...offerFrames(),
     ...missingFunctions(TransportClass.prototype, 'engine.io Transport', [
@@ -208,12 +211,32 @@ export function enableDirectRequests(io: Server): DirectRequests | Missing {
   ];
   if (missing.length > 0) return missing;
   const direct = new DirectRequests();
+  let checked = false;
+  let off = false;
   io.engine.on('connection', (engine: Engine) => {
+    // A connection's own fields, read for every frame: checked on the first connection.
+    if (!checked) {
+      checked = true;
+      const gone = engineMissing(engine);
+      off = gone.length > 0;
+      report(gone);
+    }
+    if (off) return;
     engine[DIRECT] = direct;
     if (engine.transport.name === 'websocket') engine.transport[ENGINE] = engine;
     else engine.on('upgrade', onUpgrade);
   });
   return direct;
+}
+
+/** What `takeFrame` reads of an Engine.IO socket that is not there (none: all there). */
+function engineMissing(engine: Engine): Missing {
+  const missing: Missing = [];
+  if (typeof engine.readyState !== 'string') missing.push('engine socket.readyState');
+  if (typeof engine.protocol !== 'number') missing.push('engine socket.protocol');
+  if (!('pingTimeoutTimer' in engine)) missing.push('engine socket.pingTimeoutTimer');
+  if (typeof engine.write !== 'function') missing.push('engine socket.write()');
+  return missing;
 }
 
 /** A socket connected to a namespace: the frames of its connection may be taken directly. */

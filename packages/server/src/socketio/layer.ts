@@ -97,7 +97,10 @@ export class SocketIoLayer implements ServerLayer {
     else this.outgoing = outgoing;
     if (options.writeCoalescing) this.#coalesce(io);
     if (options.directRequests) {
-      const direct = enableDirectRequests(io);
+      const direct = enableDirectRequests(io, (missing) => {
+        this.report('direct requests', missing);
+        if (missing.length > 0) this.direct = undefined;
+      });
       if (direct instanceof DirectRequests) this.direct = direct;
       else this.report('direct requests', direct);
     }
