@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { IoClient, IoPacket, Missing } from './internals.js';
+import { type IoClient, type IoPacket, type Missing, patchOnce } from './internals.js';
 import { layerOf } from './link.js';
 
 const CONNECT = 0;
@@ -34,26 +34,24 @@ function clientPrototype(): IoClient | Missing {
   }
 }
 
-let guarded: Missing | undefined;
 /** Guards `ondecoded` on the Client prototype, once per process; returns what is missing. */
 function guardPrototype(): Missing {
-  if (guarded !== undefined) return guarded;
   const proto = clientPrototype();
-  if (Array.isArray(proto)) {
-    guarded = proto;
-    return guarded;
-  }
-  const original = proto.ondecoded;
-  // A method (no `prototype` of its own), like the one it replaces: binding it per connection
-  // stays on V8's fast path (a plain function's bound copy carried 300 bytes more, measured).
-  proto.ondecoded = {
-    ondecoded(this: IoClient, packet: IoPacket) {
-      closeReplaced(this, packet);
-      original.call(this, packet);
-    },
-  }.ondecoded;
-  guarded = [];
-  return guarded;
+  if (Array.isArray(proto)) return proto;
+  return patchOnce<(this: IoClient, packet: IoPacket) => void>(
+    proto,
+    'socket.io Client',
+    'ondecoded',
+    (original) =>
+      // A method (no `prototype` of its own), like the one it replaces: binding it per connection
+      // stays on V8's fast path (a plain function's bound copy carried 300 bytes more, measured).
+      ({
+        ondecoded(this: IoClient, packet: IoPacket) {
+          closeReplaced(this, packet);
+          original.call(this, packet);
+        },
+      }).ondecoded,
+  );
 }
 
 /**
