@@ -83,7 +83,7 @@ export async function startHerald(
   const backchannel = createBackchannel(config, secret, metrics);
   const router = new EventRouter(io, logger, metrics, { maxBytes: config.maxMessageBytes });
   addHttpRoutes(routes, { config, io, broker, metrics, logger });
-  const { registry, loader, stats, sweeper } = await wireSockets({
+  const { registry, loader, stats, sweeper, core } = await wireSockets({
     config,
     io,
     layer,
@@ -92,6 +92,9 @@ export async function startHerald(
     metrics,
     logger,
   });
+  // The core listener's requests may come straight from the websocket (socketio/direct-requests.ts).
+  const direct = core.directRequests;
+  layer.direct?.take(direct.listener, direct.events, direct.ok);
   const demo = config.demo ? await mountDemo(config, broker, logger) : undefined;
   if (demo) routes.push(demo.route);
   if (!config.adminToken) logger.info('no --admin-token given: the admin API (/admin/...) is off');

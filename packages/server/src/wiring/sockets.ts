@@ -48,12 +48,13 @@ export interface WiredSockets {
   loader: HandlerLoader;
   stats: HandlerStats;
   sweeper: NamespaceSweeper;
+  /** The core handlers' one listener, which direct requests may hand requests to. */
+  core: CoreHandlers;
 }
 
 /**
- * The site namespaces and what runs on their sockets: the connect middleware, the core handlers
- * (their requests taken straight from the websocket when the layer can), upstream apps' legacy
- * handlers and the apps' own handlers.
+ * The site namespaces and what runs on their sockets: the connect middleware, the core handlers,
+ * upstream apps' legacy handlers and the apps' own handlers.
  */
 export async function wireSockets(parts: {
   config: Config;
@@ -122,9 +123,6 @@ export async function wireSockets(parts: {
     onAppEvent,
     layer.turnEnd,
   );
-  // The core listener's requests may come straight from the websocket (socketio/direct-requests.ts).
-  const direct = core.directRequests;
-  layer.direct?.take(direct.listener, direct.events, direct.ok);
   const debug = logger.isLevelEnabled('debug');
   sites.on('connection', (socket) => {
     core.attach(socket);
@@ -147,5 +145,5 @@ export async function wireSockets(parts: {
       socket.on('disconnect', (reason) => log.debug({ reason }, 'socket disconnected'));
     }
   });
-  return { registry, loader, stats, sweeper };
+  return { registry, loader, stats, sweeper, core };
 }
