@@ -83,7 +83,7 @@ export class Metrics {
   constructor(sources: {
     io: HeraldIo;
     redisReconnects: () => number;
-    /** Client requests taken straight from the websocket (direct-requests.ts). */
+    /** Client requests taken straight from the websocket (socketio/direct-requests.ts). */
     directRequests?: () => number;
     /** Connections whose reading was paused (socketio/outgoing-limit.ts). */
     readsPaused?: () => number;

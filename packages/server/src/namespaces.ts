@@ -1,5 +1,6 @@
 import type { Logger } from './logger.js';
 import type { HeraldIo, HeraldNamespace } from './session.js';
+import { forgetNamespace, namespacesOf } from './socketio/namespaces.js';
 
 /** The namespace of the Socket.IO Admin UI (`--admin-ui`): not a site. */
 export const ADMIN_NAMESPACE = '/herald-admin';
@@ -9,7 +10,7 @@ export const isSiteNamespace = (name: string): boolean => name !== '/' && name !
 
 /** The site namespaces of a server. */
 export function siteNamespaces(io: HeraldIo): HeraldNamespace[] {
-  return [...io._nsps.values()].filter((nsp) => isSiteNamespace(nsp.name)) as HeraldNamespace[];
+  return [...namespacesOf<HeraldNamespace>(io).values()].filter((nsp) => isSiteNamespace(nsp.name));
 }
 
 /**
@@ -43,7 +44,7 @@ export class NamespaceSweeper {
   /** Removes the site namespaces that have been empty for long enough; returns their names. */
   sweep(now = Date.now()): string[] {
     const removed: string[] = [];
-    for (const [name, nsp] of this.#io._nsps) {
+    for (const [name, nsp] of namespacesOf<HeraldNamespace>(this.#io)) {
       if (!isSiteNamespace(name)) continue;
       if (nsp.sockets.size > 0) {
         this.#emptySince.delete(name);
@@ -53,7 +54,7 @@ export class NamespaceSweeper {
       if (since === undefined) {
         this.#emptySince.set(name, now);
       } else if (now - since >= this.#idleMs) {
-        this.#remove(nsp as HeraldNamespace);
+        this.#remove(nsp);
         removed.push(name);
       }
     }
@@ -64,8 +65,7 @@ export class NamespaceSweeper {
 
   #remove(nsp: HeraldNamespace): void {
     this.#emptySince.delete(nsp.name);
-    this.#io._nsps.delete(nsp.name);
-    (this.#parent as { children?: Set<unknown> }).children?.delete(nsp);
+    forgetNamespace(this.#io, this.#parent, nsp.name);
     nsp.adapter.close();
   }
 

@@ -9,10 +9,53 @@ import { io as connectClient, type Socket } from 'socket.io-client';
 import { HeldSessions } from '../src/rooms/held-sessions.js';
 import { heraldAdapter, roomsAdapter } from '../src/rooms/rooms-adapter.js';
 
+type BroadcastArgs = Parameters<Adapter['broadcast']>;
+
+/**
+ * An adapter that keeps its own members per room, as an engine with topics does (Socket.IO's
+ * µWebSockets.js engine subscribes a socket's websocket to a topic per room in `addAll`,
+ * unsubscribes it in `del` and `delAll`, and publishes a one-room broadcast to the topic).
+ */
+class TopicAdapter extends Adapter {
+  readonly topics = new Map<string, Set<string>>();
+  /** The rooms `del` was called for. */
+  readonly dels: string[] = [];
+
+  override addAll(id: string, rooms: Set<string>): void {
+    super.addAll(id, rooms);
+    for (const room of rooms) {
+      const topic = this.topics.get(room) ?? new Set<string>();
+      topic.add(id);
+      this.topics.set(room, topic);
+    }
+  }
+
+  override del(id: string, room: string): void {
+    this.dels.push(room);
+    super.del(id, room);
+    this.topics.get(room)?.delete(id);
+  }
+
+  override delAll(id: string): void {
+    super.delAll(id);
+    for (const topic of this.topics.values()) topic.delete(id);
+  }
+
+  override broadcast(packet: BroadcastArgs[0], opts: BroadcastArgs[1]): void {
+    const [room] = opts.rooms;
+    if (opts.rooms.size !== 1 || (opts.except?.size ?? 0) > 0) {
+      super.broadcast(packet, opts);
+      return;
+    }
+    const [event, ...args] = packet.data as [string, ...unknown[]];
+    for (const id of this.topics.get(room!) ?? []) this.nsp.sockets.get(id)?.emit(event, ...args);
+  }
+}
+
 /** A Socket.IO server on Herald's adapter, and a connected client. */
-async function serverWithClient(lingerMs: number) {
+async function serverWithClient(lingerMs: number, Base: typeof Adapter = Adapter) {
   const http = createServer();
-  const io = new Server(http, { adapter: heraldAdapter(Adapter, lingerMs) });
+  const io = new Server(http, { adapter: heraldAdapter(Base, lingerMs) });
   const connected = new Promise<ServerSocket>((resolve) => io.on('connection', resolve));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
@@ -120,5 +163,43 @@ describe("Herald's rooms adapter", () => {
     assert.ok(roomsAdapter(held).prototype instanceof SessionAwareAdapter);
     assert.ok(!(roomsAdapter(undefined).prototype instanceof SessionAwareAdapter));
     assert.ok(roomsAdapter(undefined).prototype instanceof Adapter);
+  });
+
+  for (const lingerMs of [60_000, 0]) {
+    test(`a socket that leaves a room gets none of its events, under an engine that hooks del (lingering rooms ${lingerMs > 0 ? 'on' : 'off'})`, async () => {
+      const { io, client, socket, rooms, close } = await serverWithClient(lingerMs, TopicAdapter);
+      try {
+        const received: string[] = [];
+        client.on('news', (text: string) => received.push(text));
+        socket.join('doc:ToDo/T-1');
+        io.to('doc:ToDo/T-1').emit('news', 'while in the room');
+        await waitFor(() => received.length === 1, { what: 'the event to the room' });
+        socket.leave('doc:ToDo/T-1');
+        io.to('doc:ToDo/T-1').emit('news', 'after leaving');
+        io.to(socket.id).emit('news', 'to the socket');
+        await waitFor(() => received.includes('to the socket'), { what: 'the direct event' });
+        assert.deepEqual(received, ['while in the room', 'to the socket']);
+        assert.equal(rooms.has('doc:ToDo/T-1'), lingerMs > 0, 'kept, empty, only when lingering');
+      } finally {
+        await close();
+      }
+    });
+  }
+
+  test("del is the base's: a subclass's del sees every leave, and the emptied room stays", async () => {
+    const { io, socket, deleted, rooms, close } = await serverWithClient(60_000, TopicAdapter);
+    try {
+      const adapter = io.of('/').adapter as unknown as TopicAdapter;
+      socket.join(['a', 'b']);
+      socket.leave('a');
+      socket.leave('b');
+      socket.leave('never joined');
+      assert.deepEqual(adapter.dels, ['a', 'b', 'never joined']);
+      assert.equal(rooms.get('a')?.size, 0);
+      assert.equal(rooms.get('b')?.size, 0);
+      assert.deepEqual(deleted, [], 'no delete-room while they linger');
+    } finally {
+      await close();
+    }
   });
 });

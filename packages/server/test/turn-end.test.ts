@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { atTurnEnd } from '../src/turn-end.js';
+import { TurnEnd } from '../src/socketio/turn-end.js';
 
 describe('the end of an event-loop turn', () => {
   test('emits run before flushes, and work added meanwhile runs in the same pass', async () => {
     const order: string[] = [];
+    const turnEnd = new TurnEnd();
+    const atTurnEnd: TurnEnd['at'] = (stage, task) => turnEnd.at(stage, task);
     await new Promise<void>((resolve) => {
       atTurnEnd('flush', () => order.push('flush 1'));
       atTurnEnd('emit', () => {

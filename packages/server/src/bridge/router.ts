@@ -1,8 +1,9 @@
 import { type EventLimits, type MalformedKind, parseEventMessage } from '@herald/protocol';
-import type { Server } from 'socket.io';
+import type { Namespace, Server } from 'socket.io';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { isSiteNamespace } from '../namespaces.js';
+import { namespacesOf } from '../socketio/namespaces.js';
 
 /** Why a message was skipped: the parser's reasons, plus an event name Socket.IO reserves. */
 export type SkipKind = MalformedKind | 'reserved_event';
@@ -59,9 +60,9 @@ export class EventRouter {
     const { event, message, room, namespace } = parsed.message;
     try {
       if (room !== null) {
-        this.#io._nsps.get(`/${namespace}`)?.local.to(room).emit(event, message);
+        namespacesOf<Namespace>(this.#io).get(`/${namespace}`)?.local.to(room).emit(event, message);
       } else {
-        for (const nsp of this.#io._nsps.values()) {
+        for (const nsp of namespacesOf<Namespace>(this.#io).values()) {
           if (isSiteNamespace(nsp.name)) nsp.local.emit(event, message);
         }
       }

@@ -1,7 +1,8 @@
 import { autoRooms } from '@herald/protocol';
-import { takeDirectly } from '../direct-requests.js';
 import { ERRORS, HeraldError } from '../errors.js';
 import type { HeraldSocket } from '../session.js';
+import { listenToAll } from '../socketio/connection-memory.js';
+import { TurnEnd } from '../socketio/turn-end.js';
 import {
   CORE_EVENTS,
   CORE_REQUESTS,
@@ -25,17 +26,6 @@ import { notifyViewers } from './viewers.js';
 export { CORE_EVENTS, type CoreDeps, isCoreEvent } from './core-requests.js';
 
 type AnyListener = (this: HeraldSocket, event: string, ...raw: unknown[]) => void;
-
-/**
- * `socket.onAny(listener)` for a socket's one catch-all listener. Socket.IO keeps catch-all
- * listeners in an array it grows by push, which reserves room for 16 (about 130 bytes more per
- * socket); the first listener gets an array of its own size instead.
- */
-function listenToAll(socket: HeraldSocket, listener: AnyListener): void {
-  const any = socket as unknown as { _anyListeners?: AnyListener[] };
-  if (any._anyListeners === undefined) any._anyListeners = [listener];
-  else socket.onAny(listener);
-}
 
 /** Answers a request that succeeded, with the fields its `run` returned. */
 function succeed(socket: HeraldSocket, event: string, ack: Ack | undefined, extra: unknown): void {
@@ -212,8 +202,11 @@ export class CoreHandlers {
   readonly #offsets: SessionOffsets | undefined;
 
   /** `otherEvents` gets every event that is not a core event (the installed apps' handlers). */
-  constructor(deps: CoreDeps, otherEvents?: AnyListener) {
-    this.#offsets = deps.recoveryWindowMs ? new SessionOffsets(deps.recoveryWindowMs) : undefined;
+  /** `turnEnd`: the server's end of each event-loop turn (the first offsets of sessions go there). */
+  constructor(deps: CoreDeps, otherEvents?: AnyListener, turnEnd: TurnEnd = new TurnEnd()) {
+    this.#offsets = deps.recoveryWindowMs
+      ? new SessionOffsets(deps.recoveryWindowMs, turnEnd)
+      : undefined;
     this.#onEvent = function (event, ...raw) {
       // Every event of the socket, core or an app's, spends from its budget first.
       const now = performance.now();
@@ -256,7 +249,11 @@ export class CoreHandlers {
       });
       session.pending = next;
     };
-    takeDirectly(this.#onEvent, CORE_EVENTS, OK);
+  }
+
+  /** The one listener of every socket's events, and the events it answers (direct requests). */
+  get directRequests(): { listener: AnyListener; events: readonly string[]; ok: object } {
+    return { listener: this.#onEvent, events: CORE_EVENTS, ok: OK };
   }
 
   /** Joins the automatic rooms and takes the socket's core events from now on. */

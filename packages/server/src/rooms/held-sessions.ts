@@ -1,11 +1,8 @@
-/** What a session-aware adapter keeps of a disconnected session (socket.io-adapter's own map). */
-export interface SessionStore {
-  /** socket.io-adapter's sessions by private id (private in its types). */
-  sessions: Map<string, unknown>;
-}
+import { storedSessions } from '../socketio/adapter.js';
 
 interface Held {
-  store: SessionStore;
+  /** The session-aware adapter that stored it. */
+  store: object;
   rooms: number;
   at: number;
 }
@@ -36,7 +33,7 @@ export class HeldSessions {
   }
 
   /** Counts a session its adapter has just stored, and forgets the oldest ones past the bound. */
-  add(store: SessionStore, pid: string, rooms: number): void {
+  add(store: object, pid: string, rooms: number): void {
     const now = this.now();
     this.remove(pid);
     this.#held.set(pid, { store, rooms, at: now });
@@ -45,7 +42,7 @@ export class HeldSessions {
       const expired = held.at < now - this.windowMs;
       if (!expired && this.#rooms <= this.maxRooms) break;
       // The adapter drops an expired session by itself (on its own sweep): only the count goes.
-      if (!expired && held.store.sessions.delete(oldest)) this.forgotten += 1;
+      if (!expired && storedSessions(held.store)?.delete(oldest)) this.forgotten += 1;
       this.remove(oldest);
     }
   }

@@ -1,29 +1,53 @@
 import { Adapter, SessionAwareAdapter } from 'socket.io-adapter';
-import type { HeldSessions, SessionStore } from './held-sessions.js';
+import { broadcastOneRoomAsIs, captureIntervals, storedSessions } from '../socketio/adapter.js';
+import type { Missing } from '../socketio/internals.js';
+import type { HeldSessions } from './held-sessions.js';
 
 /** How long a room emptied by a leave may stay, empty, before it is removed (at most). */
 const LINGER_MS = 10_000;
 
-/** The base adapter's `apply` (internal to socket.io-adapter: its type declares it private). */
-interface Applying {
-  apply(
-    opts: { rooms: Set<string>; except?: Set<string> },
-    callback: (socket: unknown) => void,
-  ): void;
-  rooms: Map<string, Set<string>>;
-  nsp: { sockets: Map<string, unknown> };
+/**
+ * An adapter's map of rooms, whose `delete` keeps a room emptied by a leave (`keeping`): the base
+ * adapter's `del` removes a room its last member left, and Herald's keeps it a while instead (see
+ * heraldAdapter). The base's `del` runs whole, so a subclass or an engine that hooks `del` (the
+ * µWebSockets.js engine unsubscribes the socket's topic there) sees every leave.
+ */
+class LingeringRooms extends Map<string, Set<string>> {
+  /** Set while a leave runs: an emptied room is kept, and `onKept` told. */
+  keeping = false;
+
+  constructor(readonly onKept: (room: string) => void) {
+    super();
+  }
+
+  override delete(room: string): boolean {
+    if (this.keeping && this.get(room)?.size === 0) {
+      this.onKept(room);
+      // Not deleted: the base does not emit `delete-room`.
+      return false;
+    }
+    return super.delete(room);
+  }
+
+  /** Deletes a room, kept or not. */
+  remove(room: string): boolean {
+    return super.delete(room);
+  }
 }
 
 /**
  * Herald's Socket.IO adapter: Socket.IO's in-memory one (the session-aware one when connection
  * state recovery is on), with three changes, each measured in BENCHMARKS.md:
  * - a room that its last member leaves is kept, empty, and removed a while later if it is still
- *   empty. Documents are opened and closed all the time, and each time upstream's adapter created
+ *   empty (`lingerMs`; 0: removed at once, as the base does). Documents are opened and closed all the time, and each time upstream's adapter created
  *   and removed the document's room in the namespace's map of rooms, which also holds a room per
  *   socket. V8's Map keeps a removed entry in its bucket's chain until it rehashes, so a room
  *   removed and created again and again made every lookup of it slower, the more so the more
  *   sockets the site had. An empty room delivers nothing and lists no members; only the adapter's
- *   `delete-room` event comes later. A socket that disconnects leaves its rooms as before;
+ *   `delete-room` event comes later. A socket that disconnects leaves its rooms as before. The leave
+ *   itself is the base's `del` (it must run: engines and adapters hook it); the room is kept by
+ *   the adapter's map of rooms (LingeringRooms), whose `delete` the base calls, so the namespace's
+ *   map is never churned by a room deleted and made again;
  * - a broadcast to one room, with no exceptions, goes through the room's members as they are: the
  *   base adapter first builds a set of every recipient to deliver once to a socket in several
  *   rooms, which for one room is only garbage (a set of a thousand ids per event to a thousand);
@@ -34,6 +58,15 @@ export function heraldAdapter(
   lingerMs = LINGER_MS,
   held?: HeldSessions,
 ): typeof Adapter {
+  return heraldAdapterChecked(Base, lingerMs, held).adapter;
+}
+
+/** heraldAdapter, and what its one-room broadcast found missing of the base (socketio/adapter.ts). */
+export function heraldAdapterChecked(
+  Base: typeof Adapter,
+  lingerMs = LINGER_MS,
+  held?: HeldSessions,
+): { adapter: typeof Adapter; missing: Missing } {
   const HeraldAdapter = class HeraldAdapter extends Base {
     /** Rooms emptied by a leave since the last sweep. */
     #emptied = new Set<string>();
@@ -41,28 +74,37 @@ export function heraldAdapter(
     /** Intervals the base adapter started in its constructor (see `close`). */
     readonly #intervals: NodeJS.Timeout[];
 
+    readonly #rooms: LingeringRooms;
+
     constructor(nsp: ConstructorParameters<typeof Adapter>[0]) {
-      const intervals: NodeJS.Timeout[] = [];
-      const setIntervalAsBefore = globalThis.setInterval;
-      globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
-        const interval = setIntervalAsBefore(...args);
-        intervals.push(interval);
-        return interval;
-      }) as typeof setInterval;
+      const captured = captureIntervals(nsp);
+      let intervals: NodeJS.Timeout[];
       try {
         super(nsp);
       } finally {
-        globalThis.setInterval = setIntervalAsBefore;
+        intervals = captured();
       }
       this.#intervals = intervals;
+      // Made before any socket joins: the base's own map is still empty.
+      this.#rooms = new LingeringRooms((room) => this.#keep(room));
+      this.rooms = this.#rooms;
     }
 
+    /** The base's leave, keeping the room if it empties (see LingeringRooms). */
     override del(id: string, room: string): void {
-      this.sids.get(id)?.delete(room);
-      const members = this.rooms.get(room);
-      if (!members?.delete(id)) return;
-      this.emit('leave-room', room, id);
-      if (members.size > 0) return;
+      if (lingerMs <= 0) {
+        super.del(id, room);
+        return;
+      }
+      this.#rooms.keeping = true;
+      try {
+        super.del(id, room);
+      } finally {
+        this.#rooms.keeping = false;
+      }
+    }
+
+    #keep(room: string): void {
       this.#emptied.add(room);
       this.#sweep ??= setTimeout(() => this.#removeEmptied(), lingerMs).unref();
     }
@@ -71,7 +113,7 @@ export function heraldAdapter(
     #removeEmptied(): void {
       this.#sweep = undefined;
       for (const room of this.#emptied) {
-        if (this.rooms.get(room)?.size === 0 && this.rooms.delete(room))
+        if (this.#rooms.get(room)?.size === 0 && this.#rooms.remove(room))
           this.emit('delete-room', room);
       }
       this.#emptied.clear();
@@ -80,7 +122,7 @@ export function heraldAdapter(
     /** A disconnected session, stored by the base, counts toward the server's bound (held-sessions.ts). */
     override persistSession(session: Parameters<Adapter['persistSession']>[0]): void {
       super.persistSession(session);
-      held?.add(this as unknown as SessionStore, session.pid, session.rooms.length);
+      held?.add(this, session.pid, session.rooms.length);
     }
 
     /** A restored session is live again: it is no longer kept (it is stored anew when it drops). */
@@ -91,7 +133,7 @@ export function heraldAdapter(
       > | null;
       if (held && restored) {
         held.remove(pid);
-        (this as unknown as SessionStore).sessions.delete(pid);
+        storedSessions(this)?.delete(pid);
       }
       return restored as ReturnType<Adapter['restoreSession']>;
     }
@@ -109,26 +151,8 @@ export function heraldAdapter(
       return super.close();
     }
   };
-  const baseApply = (Base.prototype as unknown as Partial<Applying>).apply;
-  if (typeof baseApply === 'function') {
-    (HeraldAdapter.prototype as unknown as Applying).apply = function apply(
-      this: Applying,
-      opts,
-      callback,
-    ) {
-      if (opts.rooms.size !== 1 || (opts.except !== undefined && opts.except.size > 0)) {
-        baseApply.call(this, opts, callback);
-        return;
-      }
-      const [room] = opts.rooms;
-      // A member that leaves meanwhile is skipped, as in the base adapter's own loop.
-      for (const id of this.rooms.get(room!) ?? []) {
-        const socket = this.nsp.sockets.get(id);
-        if (socket) callback(socket);
-      }
-    };
-  }
-  return HeraldAdapter;
+  const missing = broadcastOneRoomAsIs(HeraldAdapter.prototype, Base);
+  return { adapter: HeraldAdapter, missing };
 }
 
 /**
@@ -136,4 +160,8 @@ export function heraldAdapter(
  * default), its stored sessions bounded by `held`.
  */
 export const roomsAdapter = (held: HeldSessions | undefined): typeof Adapter =>
-  held ? heraldAdapter(SessionAwareAdapter, LINGER_MS, held) : heraldAdapter(Adapter);
+  roomsAdapterChecked(held).adapter;
+
+/** roomsAdapter, and what it found missing of socket.io-adapter. */
+export const roomsAdapterChecked = (held: HeldSessions | undefined) =>
+  held ? heraldAdapterChecked(SessionAwareAdapter, LINGER_MS, held) : heraldAdapterChecked(Adapter);

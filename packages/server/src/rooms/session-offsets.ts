@@ -1,5 +1,5 @@
 import type { HeraldNamespace, HeraldSocket } from '../session.js';
-import { atTurnEnd } from '../turn-end.js';
+import type { TurnEnd } from '../socketio/turn-end.js';
 
 /** While sessions start faster than this, they share one first event per this many ms. */
 const SHARE_MS = 50;
@@ -23,10 +23,12 @@ export class SessionOffsets {
     for (const [nsp, ids] of this.#pending) nsp.to(ids).emit('herald_session', this.#payload);
     this.#pending.clear();
   };
-  readonly #sendAtTurnEnd = () => atTurnEnd('emit', this.#send);
+  readonly #turnEnd: TurnEnd;
+  readonly #sendAtTurnEnd = () => this.#turnEnd.at('emit', this.#send);
 
-  constructor(recoveryWindowMs: number) {
+  constructor(recoveryWindowMs: number, turnEnd: TurnEnd) {
     this.#payload = { recoveryWindowMs };
+    this.#turnEnd = turnEnd;
   }
 
   /** `socket` is sent its first offset at the end of this turn, or with the next shared one. */

@@ -95,17 +95,17 @@ class ViewerNotices {
   };
 }
 
-/** Each server's notices, when its viewers are told at most once per interval. */
-const notices = new WeakMap<object, ViewerNotices>();
+/** A server's notices, when its viewers are told at most once per interval: held by the server. */
+const NOTICES = Symbol('herald.viewerNotices');
+type WithNotices = { [NOTICES]?: ViewerNotices | undefined };
 
 /**
  * A server's documents tell their viewers at most once per `intervalMs` while they change (the
  * first change at once, the latest state at the end of the interval); 0: at every change, as
- * upstream.
+ * upstream. The notices are the server's own (two servers in one process never share them).
  */
 export function limitViewerNotices(io: HeraldIo, intervalMs: number): void {
-  if (intervalMs > 0) notices.set(io, new ViewerNotices(intervalMs));
-  else notices.delete(io);
+  (io as WithNotices)[NOTICES] = intervalMs > 0 ? new ViewerNotices(intervalMs) : undefined;
 }
 
 /**
@@ -120,7 +120,7 @@ export function notifyViewers(
   docname: string,
   room = openDocRoom(doctype, docname),
 ): void {
-  const limited = notices.get(nsp.server);
+  const limited = (nsp.server as WithNotices)[NOTICES];
   if (limited) limited.notify(nsp, caller, doctype, docname, room);
   else tellViewers(nsp, caller, doctype, docname, room);
 }

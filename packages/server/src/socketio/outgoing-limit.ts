@@ -1,4 +1,11 @@
 import { Socket as EngineSocketClass } from 'engine.io';
+import {
+  type EngineSocket as BaseEngineSocket,
+  type RawSocket as BaseRawSocket,
+  type Missing,
+  missingFunctions,
+  patchOnce,
+} from './internals.js';
 
 // Bounds what waits to be written to each connection. Engine.IO keeps the packets of a transport
 // that is still writing in its socket's `writeBuffer`, and `ws` keeps what the kernel did not take
@@ -13,29 +20,13 @@ import { Socket as EngineSocketClass } from 'engine.io';
 /** Past this many bytes waiting, a websocket's incoming frames are not read until its writes drain. */
 export const READ_PAUSE_BYTES = 256 * 1024;
 
-/** The parts of Engine.IO's socket (engine.io 6) read here. */
-interface EngineSocket {
-  readyState: string;
-  writeBuffer: { data?: unknown }[];
-  transport: { name: string; socket?: { _socket?: RawSocket } };
-  close(discard?: boolean): void;
-  [WAITING]?: number;
-  [LIMIT]?: OutgoingLimit;
-}
-interface RawSocket {
-  writableLength: number;
-  destroyed: boolean;
-  pause(): void;
-  resume(): void;
-  destroy(): void;
-  once(event: 'drain', fn: (this: RawSocket) => void): void;
-  [PAUSED]?: boolean;
-}
+/** Engine.IO's socket and its TCP socket as the limit marks them. */
+type EngineSocket = BaseEngineSocket & { [WAITING]?: number; [LIMIT]?: OutgoingLimit | undefined };
+type RawSocket = BaseRawSocket & { [PAUSED]?: boolean };
 
 const WAITING = Symbol('herald.outgoingWaiting');
 const LIMIT = Symbol('herald.outgoingLimit');
 const PAUSED = Symbol('herald.readPaused');
-const PATCHED = Symbol('herald.outgoingLimit.patched');
 
 /** A server's bound on each connection's waiting bytes, and what to do past it. */
 export interface OutgoingLimit {
@@ -44,6 +35,8 @@ export interface OutgoingLimit {
   onDrop(engine: object, waiting: number): void;
   /** Connections whose reading was paused, since start. */
   paused: number;
+  /** Connections closed past the bound, since start. */
+  dropped: number;
 }
 
 const sizeOf = (data: unknown): number =>
@@ -60,12 +53,16 @@ function resumeReading(this: RawSocket): void {
 
 /** Checks a connection's waiting bytes after a packet was handed to it. */
 function check(engine: EngineSocket, limit: OutgoingLimit, waiting: number): void {
-  const raw = engine.transport.name === 'websocket' ? engine.transport.socket?._socket : undefined;
+  const raw =
+    engine.transport.name === 'websocket'
+      ? (engine.transport.socket?._socket as RawSocket | undefined)
+      : undefined;
   const total = waiting + (raw?.writableLength ?? 0);
   if (total > limit.maxBytes) {
     // Once: what it was sent goes with it (the TCP socket's buffer too, without waiting for a
     // close handshake that a client that does not read would never answer).
     engine[LIMIT] = undefined;
+    limit.dropped += 1;
     limit.onDrop(engine, total);
     if (raw) raw.destroy();
     else engine.close(true);
@@ -75,48 +72,55 @@ function check(engine: EngineSocket, limit: OutgoingLimit, waiting: number): voi
     raw[PAUSED] = true;
     limit.paused += 1;
     raw.pause();
-    raw.once('drain', resumeReading);
+    (raw as BaseRawSocket).once('drain', resumeReading);
   }
 }
 
-function patchSendPacket(): boolean {
-  const proto = EngineSocketClass.prototype as unknown as {
-    sendPacket?: (this: EngineSocket, ...args: unknown[]) => void;
-    flush?: (this: EngineSocket) => void;
-    [PATCHED]?: true;
-  };
-  const { sendPacket, flush } = proto;
-  if (typeof sendPacket !== 'function' || typeof flush !== 'function') return false;
-  if (proto[PATCHED]) return true;
-  proto[PATCHED] = true;
-  proto.sendPacket = function (this: EngineSocket, ...args: unknown[]) {
-    sendPacket.apply(this, args);
-    const limit = this[LIMIT];
-    if (limit === undefined) return;
-    // Engine.IO hands its whole buffer to the transport when it can: what is left waits.
-    const waiting = this.writeBuffer.length === 0 ? 0 : (this[WAITING] ?? 0) + sizeOf(args[1]);
-    this[WAITING] = waiting;
-    check(this, limit, waiting);
-  };
-  proto.flush = function (this: EngineSocket) {
-    flush.call(this);
-    if (this.writeBuffer.length === 0 && this[WAITING]) this[WAITING] = 0;
-  };
-  return true;
+function patchSendPacket(): Missing {
+  const proto = EngineSocketClass.prototype;
+  const missing = missingFunctions(proto, 'engine.io Socket', ['sendPacket', 'flush']);
+  if (missing.length > 0) return missing;
+  patchOnce<(this: EngineSocket, ...args: unknown[]) => void>(
+    proto,
+    'engine.io Socket',
+    'sendPacket',
+    (sendPacket) =>
+      function (this: EngineSocket, ...args: unknown[]) {
+        sendPacket.apply(this, args);
+        const limit = this[LIMIT];
+        if (limit === undefined) return;
+        // Engine.IO hands its whole buffer to the transport when it can: what is left waits.
+        const waiting = this.writeBuffer.length === 0 ? 0 : (this[WAITING] ?? 0) + sizeOf(args[1]);
+        this[WAITING] = waiting;
+        check(this, limit, waiting);
+      },
+  );
+  patchOnce<(this: EngineSocket) => void>(
+    proto,
+    'engine.io Socket',
+    'flush',
+    (flush) =>
+      function (this: EngineSocket) {
+        flush.call(this);
+        if (this.writeBuffer.length === 0 && this[WAITING]) this[WAITING] = 0;
+      },
+  );
+  return [];
 }
 
 /**
  * Bounds the bytes waiting to be written to each connection of a server (see above). Returns the
- * limit's state, or undefined when Engine.IO is not laid out as expected (then nothing is bounded,
- * and the caller logs it).
+ * limit's state, or what is missing when Engine.IO is not laid out as expected (then nothing is
+ * bounded, and the layer logs it).
  */
 export function limitOutgoing(
   engine: { on(event: 'connection', fn: (socket: EngineSocket) => void): void },
   maxBytes: number,
   onDrop: OutgoingLimit['onDrop'],
-): OutgoingLimit | undefined {
-  if (!patchSendPacket()) return undefined;
-  const limit: OutgoingLimit = { maxBytes, onDrop, paused: 0 };
+): OutgoingLimit | Missing {
+  const missing = patchSendPacket();
+  if (missing.length > 0) return missing;
+  const limit: OutgoingLimit = { maxBytes, onDrop, paused: 0, dropped: 0 };
   engine.on('connection', (socket) => {
     socket[LIMIT] = limit;
   });

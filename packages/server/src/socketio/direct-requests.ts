@@ -1,5 +1,14 @@
-import { Transport } from 'engine.io';
+import { Transport as TransportClass } from 'engine.io';
 import type { Server } from 'socket.io';
+import {
+  type EngineSocket,
+  type EngineTransport,
+  type IoClient,
+  type IoSocket,
+  type Missing,
+  missingFunctions,
+  patchOnce,
+} from './internals.js';
 
 // Client requests taken straight from the websocket, past Engine.IO's and Socket.IO's packet layers,
 // when nothing else could see them there.
@@ -26,63 +35,43 @@ import type { Server } from 'socket.io';
 /** A catch-all listener (Socket.IO's `onAny`), called with the socket as `this`. */
 type Listener = (event: string, ...args: unknown[]) => void;
 
-/** The parts of Engine.IO's websocket transport and socket read here (engine.io 6). */
-interface EngineTransport {
-  name: string;
-  listenerCount(event: string): number;
-  [ENGINE]?: EngineSocket;
-}
-interface EngineSocket {
-  readyState: string;
-  protocol: number;
-  transport: EngineTransport;
-  pingTimeoutTimer: unknown;
-  listenerCount(event: string): number;
-  write(data: string, options: { compress: boolean }): void;
-  on(event: 'upgrade', fn: (this: EngineSocket, transport: EngineTransport) => void): void;
-  [CLIENT]?: SocketIoClient;
-  [COUNT]?: DirectRequests;
-}
-/** The parts of Socket.IO's client (one per connection) read here. */
-interface SocketIoClient {
-  nsps: Map<string, DirectSocket>;
-  decoder: { reconstructor?: unknown };
-  conn: EngineSocket;
-}
-interface DirectSocket {
-  _anyListeners?: Listener[];
-  fns?: unknown[];
-  listenerCount(event: string): number;
-  packet(packet: { type: number; id: number; data: unknown[] }): void;
-  client: SocketIoClient;
-}
+/** Engine.IO's transport and socket as direct requests mark them. */
+type Transport = EngineTransport & { [ENGINE]?: Engine };
+type Engine = EngineSocket & {
+  transport: Transport;
+  [CLIENT]?: IoClient;
+  [DIRECT]?: DirectRequests;
+};
 
 const ENGINE = Symbol('herald.directEngine');
 const CLIENT = Symbol('herald.directClient');
-const COUNT = Symbol('herald.directCount');
-const PATCHED = Symbol('herald.directRequests');
+const DIRECT = Symbol('herald.direct');
 /** Socket.IO's packet type of an acknowledgement. */
 const ACK = 3;
 
-/** Listeners that may be handed events directly, and those events. */
-const directListeners = new WeakMap<Listener, ReadonlySet<string>>();
-/** The one reply object of plain successes, and its encoding in an acknowledgement. */
-let okReply: object | undefined;
-let okEncoded = '';
-
-/** How many requests a server took directly. */
-export interface DirectRequests {
-  taken: number;
-}
-
 /**
- * `listener`, when it is a socket's only catch-all listener, may be handed `events` straight from
- * the websocket. `ok` is the reply object it answers plain successes with (its encoding is kept).
+ * One server's direct requests: the listeners that may be handed events straight from the
+ * websocket, the reply of plain successes, and how many requests were taken so.
  */
-export function takeDirectly(listener: Listener, events: Iterable<string>, ok: object): void {
-  directListeners.set(listener, new Set(events));
-  okReply = ok;
-  okEncoded = JSON.stringify([ok]);
+export class DirectRequests {
+  /** Requests taken directly, since start. */
+  taken = 0;
+  /** Listeners that may be handed events directly, and those events. */
+  readonly listeners = new Map<Listener, ReadonlySet<string>>();
+  /** The one reply object of plain successes, and its encoding in an acknowledgement. */
+  okReply: object | undefined;
+  okEncoded = '';
+
+  /**
+   * `listener`, when it is a socket's only catch-all listener, may be handed `events` straight
+   * from the websocket. `ok` is the reply object it answers plain successes with (its encoding is
+   * kept).
+   */
+  take(listener: Listener, events: Iterable<string>, ok: object): void {
+    this.listeners.set(listener, new Set(events));
+    this.okReply = ok;
+    this.okEncoded = JSON.stringify([ok]);
+  }
 }
 
 /**
@@ -90,31 +79,34 @@ export function takeDirectly(listener: Listener, events: Iterable<string>, ok: o
  * once. (An arrow function: a named function made per request would be renamed at run time by a
  * TypeScript loader that keeps names, at some 2% of a request.)
  */
-function acknowledgement(socket: DirectSocket, nsp: string, id: number) {
+function acknowledgement(direct: DirectRequests, socket: IoSocket, nsp: string, id: number) {
   let sent = false;
   return (...args: unknown[]): void => {
     if (sent) return;
     sent = true;
-    if (args.length !== 1 || args[0] !== okReply) {
+    if (args.length !== 1 || args[0] !== direct.okReply) {
       socket.packet({ type: ACK, id, data: args });
       return;
     }
     // What Socket.IO's encoder would make of it, written as Socket.IO writes it.
     const conn = socket.client.conn;
     if (conn.readyState === 'open')
-      conn.write(`${ACK}${nsp === '/' ? '' : `${nsp},`}${id}${okEncoded}`, { compress: true });
+      conn.write(`${ACK}${nsp === '/' ? '' : `${nsp},`}${id}${direct.okEncoded}`, {
+        compress: true,
+      });
   };
 }
 
 /** Hands a direct request to its listener, as Socket.IO's `onevent` does. */
 function deliver(
-  socket: DirectSocket,
+  direct: DirectRequests,
+  socket: IoSocket,
   listener: Listener,
   args: unknown[],
   nsp: string,
   id: number,
 ) {
-  if (id >= 0) args.push(acknowledgement(socket, nsp, id));
+  if (id >= 0) args.push(acknowledgement(direct, socket, nsp, id));
   listener.apply(socket, args as [string, ...unknown[]]);
 }
 
@@ -122,10 +114,12 @@ function deliver(
  * Takes a text frame of an Engine.IO message holding a Socket.IO EVENT ("42...") directly, or
  * returns false, having done nothing.
  */
-function takeFrame(engine: EngineSocket, transport: EngineTransport, data: string): boolean {
+function takeFrame(engine: Engine, transport: Transport, data: string): boolean {
   const client = engine[CLIENT];
+  const direct = engine[DIRECT];
   if (
     client === undefined ||
+    direct === undefined ||
     engine.transport !== transport ||
     engine.readyState !== 'open' ||
     engine.protocol !== 4 ||
@@ -153,8 +147,8 @@ function takeFrame(engine: EngineSocket, transport: EngineTransport, data: strin
   const socket = client.nsps.get(nsp);
   const listeners = socket?._anyListeners;
   if (socket === undefined || listeners?.length !== 1 || socket.fns?.length !== 0) return false;
-  const listener = listeners[0]!;
-  const events = directListeners.get(listener);
+  const listener = listeners[0] as Listener;
+  const events = direct.listeners.get(listener);
   if (events === undefined) return false;
   let args: unknown;
   try {
@@ -164,57 +158,89 @@ function takeFrame(engine: EngineSocket, transport: EngineTransport, data: strin
   }
   if (!Array.isArray(args) || typeof args[0] !== 'string' || !events.has(args[0])) return false;
   if (socket.listenerCount(args[0]) !== 0) return false;
-  process.nextTick(deliver, socket, listener, args, nsp, id);
-  const count = engine[COUNT];
-  if (count) count.taken += 1;
+  process.nextTick(deliver, direct, socket, listener, args, nsp, id);
+  direct.taken += 1;
   return true;
 }
 
-/** Engine.IO's transports decode each frame in `onData`: a text EVENT frame is offered here first. */
-function offerFrames(): void {
-  const proto = Transport.prototype as unknown as {
-    onData?: (this: EngineTransport, data: unknown) => void;
-    [PATCHED]?: true;
-  };
-  const original = proto.onData;
-  if (proto[PATCHED] || typeof original !== 'function') return;
-  proto[PATCHED] = true;
-  proto.onData = function onData(data) {
-    const engine = this[ENGINE];
-    if (
-      engine !== undefined &&
-      typeof data === 'string' &&
-      data.charCodeAt(0) === 52 /* 4: message */ &&
-      data.charCodeAt(1) === 50 /* 2: event */ &&
-      takeFrame(engine, this, data)
-    )
-      return;
-    original.call(this, data);
-  };
+/**
+ * Engine.IO's transports decode each frame in `onData`: a text EVENT frame of a connection of a
+ * server with direct requests is offered here first. Once per process; returns what is missing.
+ */
+function offerFrames(): Missing {
+  return patchOnce<(this: Transport, data: unknown) => void>(
+    TransportClass.prototype,
+    'engine.io Transport',
+    'onData',
+    (original) =>
+      function onData(this: Transport, data: unknown) {
+        const engine = this[ENGINE];
+        if (
+          engine !== undefined &&
+          typeof data === 'string' &&
+          data.charCodeAt(0) === 52 /* 4: message */ &&
+          data.charCodeAt(1) === 50 /* 2: event */ &&
+          takeFrame(engine, this, data)
+        )
+          return;
+        original.call(this, data);
+      },
+  );
 }
 
-function onUpgrade(this: EngineSocket, transport: EngineTransport): void {
+function onUpgrade(this: Engine, transport: Transport): void {
   if (transport.name === 'websocket') transport[ENGINE] = this;
 }
 
 /**
  * Takes direct requests on every websocket of a server (a connection that starts with polling, once
- * it is upgraded). Each socket that connects to a namespace must then be `attach`ed. Returns the
- * server's count of requests taken directly.
+ * it is upgraded). Each socket that connects to a namespace must then be `attach`ed, and the
+ * listeners given with `take`. Returns the server's direct requests, or what is missing of
+ * Engine.IO and Socket.IO (then every frame goes the long way).
  */
-export function enableDirectRequests(io: Server): DirectRequests {
-  offerFrames();
-  const count: DirectRequests = { taken: 0 };
-  io.engine.on('connection', (engine: EngineSocket) => {
-    engine[COUNT] = count;
+export function enableDirectRequests(
+  io: Server,
+  report: (missing: Missing) => void,
+): DirectRequests | Missing {
+  const missing = [
+    ...offerFrames(),
+    ...missingFunctions(TransportClass.prototype, 'engine.io Transport', [
+      'onPacket',
+      'listenerCount',
+    ]),
+  ];
+  if (missing.length > 0) return missing;
+  const direct = new DirectRequests();
+  let checked = false;
+  let off = false;
+  io.engine.on('connection', (engine: Engine) => {
+    // A connection's own fields, read for every frame: checked on the first connection.
+    if (!checked) {
+      checked = true;
+      const gone = engineMissing(engine);
+      off = gone.length > 0;
+      report(gone);
+    }
+    if (off) return;
+    engine[DIRECT] = direct;
     if (engine.transport.name === 'websocket') engine.transport[ENGINE] = engine;
     else engine.on('upgrade', onUpgrade);
   });
-  return count;
+  return direct;
+}
+
+/** What `takeFrame` reads of an Engine.IO socket that is not there (none: all there). */
+function engineMissing(engine: Engine): Missing {
+  const missing: Missing = [];
+  if (typeof engine.readyState !== 'string') missing.push('engine socket.readyState');
+  if (typeof engine.protocol !== 'number') missing.push('engine socket.protocol');
+  if (!('pingTimeoutTimer' in engine)) missing.push('engine socket.pingTimeoutTimer');
+  if (typeof engine.write !== 'function') missing.push('engine socket.write()');
+  return missing;
 }
 
 /** A socket connected to a namespace: the frames of its connection may be taken directly. */
 export function attachDirectRequests(socket: { conn: object; client: object }): void {
-  const conn = socket.conn as EngineSocket;
-  conn[CLIENT] ??= socket.client as SocketIoClient;
+  const conn = socket.conn as Engine;
+  conn[CLIENT] ??= socket.client as IoClient;
 }
