@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { ERRORS, type ErrorCode } from '@herald/server';
 import { nextEvent, waitFor } from '@herald/testkit';
-import { pino } from 'pino';
 import { SITE1 } from './helpers/fixtures.js';
+import { logSink } from './helpers/log-sink.js';
 import { type ClientSocket, type Stack, startStack } from './helpers/stack.js';
 
 const ADMIN_TOKEN = 'operator-token-0123456789';
@@ -18,17 +17,6 @@ const ask = (socket: ClientSocket, event: string, ...args: unknown[]) =>
 
 interface Whoami {
   backchannel: Record<string, unknown>;
-}
-
-function logSink() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
 }
 
 describe('no client-visible answer names the backchannel URL or what the backend said', () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { ERRORS, type ErrorCode } from '@herald/server';
 import {
@@ -10,9 +9,9 @@ import {
   type TestRedis,
   waitFor,
 } from '@herald/testkit';
-import { pino } from 'pino';
 import { createClient } from 'redis';
 import { SITE1, SITE2 } from './helpers/fixtures.js';
+import { logSink } from './helpers/log-sink.js';
 import { type Stack, startStack } from './helpers/stack.js';
 
 /** The admin token of the stacks whose refusals are also read as the operator reads them. */
@@ -370,18 +369,6 @@ describe('connecting: Redis is not needed to start', () => {
     }
   });
 });
-
-/** A pino logger whose lines a test reads. */
-function logSink() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
-}
 
 /** The connect-refusal counter of /metrics for one reason. */
 async function refusals(url: string, reason: string): Promise<number> {

@@ -2,31 +2,19 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ERRORS } from '@herald/server';
 import { nextEvent, waitFor } from '@herald/testkit';
-import { pino } from 'pino';
 import { createClient } from 'redis';
 import { SITE1, SITE2 } from './helpers/fixtures.js';
+import { logSink } from './helpers/log-sink.js';
 import { type ClientSocket, recorder, type Stack, startStack } from './helpers/stack.js';
 
 const fixture = (path: string) => fileURLToPath(new URL(`./fixtures/${path}`, import.meta.url));
 type Reply = { ok?: boolean; error?: { code: string; message: string } } & Record<string, unknown>;
 const ask = (socket: ClientSocket, event: string, ...args: unknown[]) =>
   socket.timeout(10_000).emitWithAck(event, ...args) as Promise<Reply>;
-
-function logSink() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, stream) };
-}
 
 describe('custom handlers: TypeScript apps beside legacy handlers.js', () => {
   let stack: Stack;

@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ERRORS } from '@herald/server';
 import { nextEvent, waitFor } from '@herald/testkit';
-import { pino } from 'pino';
 import { SITE1, SITE2 } from './helpers/fixtures.js';
+import { logSink } from './helpers/log-sink.js';
 import { recorder, type Stack, startStack } from './helpers/stack.js';
 
 const BENCH = fileURLToPath(new URL('./fixtures/bench', import.meta.url));
 
 describe('legacy app handlers (apps/<app>/realtime/handlers.js)', () => {
   let stack: Stack;
-  const logs: { msg: string; app?: string; code?: string; hint?: string }[] = [];
+  const logs = logSink();
   before(async () => {
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-        done();
-      },
-    });
-    stack = await startStack({ config: { bench: BENCH }, logger: pino({ level: 'info' }, sink) });
+    stack = await startStack({ config: { bench: BENCH }, logger: logs.logger });
     const sites = stack.backend.behaviour.sites;
     sites[SITE1]!.installedApps = [
       'frappe',
@@ -86,7 +79,7 @@ describe('legacy app handlers (apps/<app>/realtime/handlers.js)', () => {
       assert.equal(error.event, 'helpdesk:join-ticket-room');
       assert.equal(error.error.code, 'HERALD_PERMISSION_DENIED');
       assert.ok(
-        logs.some((l) => /permission refused/.test(l.msg)),
+        logs.lines.some((l) => /permission refused/.test(l.msg)),
         'the denial is logged',
       );
       // Alice is allowed: she joins, and mallory's earlier attempt told her nothing.
@@ -131,7 +124,7 @@ describe('legacy app handlers (apps/<app>/realtime/handlers.js)', () => {
   test('a handler that throws is logged and the socket keeps working', async () => {
     const alice = await stack.connect({ site: SITE1, sid: 'sid-alice' });
     alice.emit('chat_throw');
-    await waitFor(() => logs.some((l) => l.app === 'chat' && /failed/.test(l.msg)), {
+    await waitFor(() => logs.lines.some((l) => l.app === 'chat' && /failed/.test(l.msg)), {
       what: 'the failure log',
     });
     const pong = nextEvent(alice, 'pong');
@@ -142,15 +135,15 @@ describe('legacy app handlers (apps/<app>/realtime/handlers.js)', () => {
 
   test('load and setup errors are logged with the app name, never fatal; frappe is never loaded', async () => {
     const bob = await stack.connect({ site: SITE1, sid: 'sid-bob' });
-    assert.ok(logs.some((l) => l.app === 'broken' && /failed to load/.test(l.msg)));
-    assert.ok(logs.some((l) => l.app === 'badsetup' && /failed to set up/.test(l.msg)));
-    assert.ok(!logs.some((l) => l.app === 'frappe'));
+    assert.ok(logs.lines.some((l) => l.app === 'broken' && /failed to load/.test(l.msg)));
+    assert.ok(logs.lines.some((l) => l.app === 'badsetup' && /failed to set up/.test(l.msg)));
+    assert.ok(!logs.lines.some((l) => l.app === 'frappe'));
     bob.disconnect();
   });
 
   test('a load failure is logged with HERALD_HANDLER_LOAD_FAILED and the hint', async () => {
     const bob = await stack.connect({ site: SITE1, sid: 'sid-bob' });
-    const line = logs.find((l) => l.app === 'broken' && /failed to load/.test(l.msg));
+    const line = logs.lines.find((l) => l.app === 'broken' && /failed to load/.test(l.msg));
     assert.equal(line?.code, 'HERALD_HANDLER_LOAD_FAILED');
     assert.equal(line?.hint, ERRORS.HERALD_HANDLER_LOAD_FAILED.hint);
     bob.disconnect();

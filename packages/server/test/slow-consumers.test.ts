@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { delay, waitFor } from '@herald/testkit';
-import { pino } from 'pino';
 import { SITE1 } from './helpers/fixtures.js';
+import { logSink } from './helpers/log-sink.js';
 import { type ClientSocket, recorder, type Stack, startStack } from './helpers/stack.js';
 
 const ALICE = 'alice@example.com';
@@ -16,17 +15,11 @@ const tcpOf = (client: ClientSocket) =>
 
 describe('slow consumers: what waits to be written to one socket is bounded', () => {
   let stack: Stack;
-  const logs: { msg: string; waiting?: number }[] = [];
+  const logs = logSink();
   before(async () => {
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-        done();
-      },
-    });
     stack = await startStack({
       config: { maxOutgoingBytes: MAX, maxMessageBytes: 64 * 1024, recoveryWindowMs: 0 },
-      logger: pino({ level: 'info' }, sink),
+      logger: logs.logger,
     });
   });
   after(() => stack.close());
@@ -62,7 +55,9 @@ describe('slow consumers: what waits to be written to one socket is bounded', ()
       const slow = await stack.connect({ site: SITE1, sid: 'sid-alice' });
       const healthy = await stack.connect({ site: SITE1, sid: 'sid-alice-2' });
       const seen = recorder(healthy);
-      const dropsBefore = logs.filter((l) => /reads slower than it is sent to/.test(l.msg)).length;
+      const dropsBefore = logs.lines.filter((l) =>
+        /reads slower than it is sent to/.test(l.msg),
+      ).length;
       const id = slow.id!;
       tcpOf(slow).pause();
       // An Engine.IO pong every 100 ms, written without reading anything.
@@ -79,9 +74,9 @@ describe('slow consumers: what waits to be written to one socket is bounded', ()
           !stack.herald.io.of(`/${SITE1}`).sockets.has(id),
           `still connected after ${sent} events`,
         );
-        const drops = logs.filter((l) => /reads slower than it is sent to/.test(l.msg));
+        const drops = logs.lines.filter((l) => /reads slower than it is sent to/.test(l.msg));
         assert.equal(drops.length, dropsBefore + 1);
-        assert.ok(drops.at(-1)!.waiting! > MAX, 'the log says how much was waiting');
+        assert.ok(Number(drops.at(-1)!.waiting) > MAX, 'the log says how much was waiting');
         assert.ok((await metric('herald_reads_paused_total')) >= 1, 'its reading was paused first');
         // The healthy socket, in the same room, gets every event, in order.
         await waitFor(() => seen.of('bulk').length === sent, {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { nextEvent, waitFor } from '@herald/testkit';
-import { pino } from 'pino';
 import { SITE1 } from './helpers/fixtures.js';
+import { logSink } from './helpers/log-sink.js';
 import {
   type ClientSocket,
   clientSocket,
@@ -19,14 +18,8 @@ const ask = (socket: ClientSocket, event: string, ...args: unknown[]) =>
 // What one socket may do: small limits, so each test reaches them quickly.
 describe('per-socket limits: what one client may send and hold', () => {
   let stack: Stack;
-  const logs: { msg: string }[] = [];
+  const logs = logSink();
   before(async () => {
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-        done();
-      },
-    });
     stack = await startStack({
       config: {
         rateLimit: 50,
@@ -36,7 +29,7 @@ describe('per-socket limits: what one client may send and hold', () => {
         recoveryWindowMs: 60_000,
         maxHeldRooms: 1000,
       },
-      logger: pino({ level: 'info' }, sink),
+      logger: logs.logger,
     });
     stack.backend.behaviour.sites[SITE1]!.permissions!['alice@example.com']!.push('Note');
   });
@@ -61,7 +54,7 @@ describe('per-socket limits: what one client may send and hold', () => {
     assert.ok(refused.length > 0);
     assert.equal(refused[0]![0].error.code, 'HERALD_RATE_LIMITED');
     assert.equal(refused[0]![0].event, 'ping');
-    assert.ok(logs.some((l) => /kept sending past its rate limit/.test(l.msg)));
+    assert.ok(logs.lines.some((l) => /kept sending past its rate limit/.test(l.msg)));
     assert.equal(await metric(/herald_sockets_dropped_total\{reason="rate_limited"\} (\d+)/), 1);
     // Meanwhile another socket is answered as ever.
     assert.deepEqual(await ask(alice, 'ping'), { ok: true });

@@ -9,30 +9,17 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { delay, waitFor } from '@herald/testkit';
-import { type Logger, pino } from 'pino';
 import { Server } from 'socket.io';
 import { io as connectClient } from 'socket.io-client';
 import { Decoder } from 'socket.io-parser';
 import WebSocket from 'ws';
 import { SITE1 } from './helpers/fixtures.js';
+import { logSink } from './helpers/log-sink.js';
 import { type ClientSocket, type Stack, startStack } from './helpers/stack.js';
 
 const ALICE = 'alice@example.com';
-
-/** Log lines of a server, parsed. */
-function logSink(): { lines: { level: number; msg: string; patch?: string }[]; logger: Logger } {
-  const lines: { level: number; msg: string; patch?: string }[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'info' }, sink) };
-}
 
 const ask = (client: ClientSocket, event: string, ...args: unknown[]) =>
   client.timeout(10_000).emitWithAck(event, ...args);
