@@ -18,6 +18,7 @@ import WebSocket from 'ws';
 import { SITE1 } from './helpers/fixtures.js';
 import { logSink } from './helpers/log-sink.js';
 import { type ClientSocket, type Stack, startStack } from './helpers/stack.js';
+import { countWrites } from './helpers/tcp-writes.js';
 
 const ALICE = 'alice@example.com';
 
@@ -47,19 +48,6 @@ type ServerTransport = {
 };
 const transportOf = (socket: { conn: { transport: unknown } }) =>
   socket.conn.transport as ServerTransport;
-
-/** Counts the writes a server-side socket's TCP connection makes from now on. */
-function countWrites(raw: { _write: unknown; _writev: unknown }): () => number {
-  let writes = 0;
-  for (const method of ['_write', '_writev'] as const) {
-    const original = raw[method] as (...args: unknown[]) => unknown;
-    raw[method] = function (this: unknown, ...args: unknown[]) {
-      writes += 1;
-      return original.apply(this, args);
-    };
-  }
-  return () => writes;
-}
 
 /** Connected and idle: its first event arrived, and nothing of the connect is being written. */
 async function idle(stack: Stack, clients: ClientSocket[]): Promise<void> {

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { waitFor } from '@herald/testkit';
 import { SITE1 } from './helpers/fixtures.js';
 import { recorder, startStack } from './helpers/stack.js';
+import { countWrites } from './helpers/tcp-writes.js';
 
 for (const writeCoalescing of [true, false]) {
   describe(`a burst of events with write coalescing ${writeCoalescing ? 'on' : 'off'}`, () => {
@@ -50,19 +51,6 @@ for (const writeCoalescing of [true, false]) {
 }
 
 describe('write coalescing: what reaches the TCP socket', () => {
-  /** Counts the writes a server-side socket's TCP connection makes from now on. */
-  function countWrites(raw: { _write: unknown; _writev: unknown }): () => number {
-    let writes = 0;
-    for (const method of ['_write', '_writev'] as const) {
-      const original = raw[method] as (...args: unknown[]) => unknown;
-      raw[method] = function (this: unknown, ...args: unknown[]) {
-        writes += 1;
-        return original.apply(this, args);
-      };
-    }
-    return () => writes;
-  }
-
   type ServerTransport = {
     name: string;
     writable: boolean;
