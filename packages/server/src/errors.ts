@@ -175,6 +175,17 @@ export const ERRORS = {
     message: 'the folder is not a Frappe bench, or one of its files cannot be used',
     hint: 'pass --bench the folder `bench init` made (it holds Procfile, sites/ and config/)',
   },
+  HERALD_CLUSTER_INCOMPATIBLE: {
+    status: 500,
+    message:
+      'the installed @socket.io/redis-streams-adapter is not laid out as this Herald expects',
+    hint: 'install the version Herald pins (npm ci); cluster mode depends on the adapter it was tested with',
+  },
+  HERALD_CLUSTER_TIMEOUT: {
+    status: 504,
+    message: 'a node of the cluster did not answer in time; the answer lists what the others said',
+    hint: 'the nodes named in `missing` are slow, stopped or cut off from Redis: see their /health/ready and logs',
+  },
 } as const satisfies Record<string, { status: number; message: string; hint: string }>;
 
 /** A stable error code of the catalogue. */

@@ -144,6 +144,27 @@ export const configSchema = z
     maxOutgoingBytes: integer(64 * 1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
     maxHeldRooms: integer(1000, 100_000_000).default(500_000),
     adminToken: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+    cluster: flag.default(false),
+    clusterRedis: list(redisUrl).default([]),
+    clusterPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, {
+        error: 'expected 1 to 64 letters, digits, _, . or -, such as herald',
+      })
+      .default('herald'),
+    clusterStreamLength: integer(1000, 100_000_000).default(20_000),
+    nodeId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,100}$/, {
+        error: 'expected 1 to 100 letters, digits, _, ., : or -, such as web1',
+      })
+      .optional(),
+    workers: z
+      .union([z.literal('auto'), integer(1, 256)], {
+        error: 'expected auto or a whole number from 1 to 256',
+      })
+      .optional(),
+    pidFile: z.string().min(1).optional(),
   })
   .superRefine((config, ctx) => {
     if (config.maxOutgoingBytes < config.maxMessageBytes) {
@@ -151,6 +172,22 @@ export const configSchema = z
         code: 'custom',
         path: ['maxOutgoingBytes'],
         message: `must be at least maxMessageBytes (${config.maxMessageBytes}): one event could not be written to any socket`,
+      });
+    }
+    if (config.cluster && !config.redis && config.clusterRedis.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster'],
+        message:
+          'cluster mode needs Redis: give --redis redis://HOST:PORT (or --cluster-redis), the Redis every node shares',
+      });
+    }
+    if (config.workers !== undefined && !config.cluster) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers'],
+        message:
+          'workers are nodes of a cluster: add --cluster and --redis redis://HOST:PORT (every worker shares its events, sessions and presence)',
       });
     }
     if (config.denyCacheTtlMs > config.permissionCacheTtlMs) {

@@ -283,6 +283,49 @@ export const SETTINGS: Record<ConfigKey, SettingInfo> = {
     env: ['HERALD_DEMO_DATA'],
     description: 'where the demo site keeps its data between restarts',
   },
+  cluster: {
+    flag: '--cluster',
+    env: ['HERALD_CLUSTER'],
+    description:
+      'run as one node of a cluster: every node on the same Redis behaves as one server (events, recovery, viewers, handlers, admin); needs --redis',
+  },
+  clusterRedis: {
+    flag: '--cluster-redis <url...>',
+    env: ['HERALD_CLUSTER_REDIS'],
+    list: true,
+    description:
+      "Redis for the cluster's stream, sessions and presence; several URLs: the nodes of a Redis Cluster",
+    defaultNote: '--redis',
+  },
+  clusterPrefix: {
+    flag: '--cluster-prefix <prefix>',
+    env: ['HERALD_CLUSTER_PREFIX'],
+    description: 'prefix of every cluster key and channel in Redis (several clusters on one Redis)',
+  },
+  clusterStreamLength: {
+    flag: '--cluster-stream-length <n>',
+    env: ['HERALD_CLUSTER_STREAM_LENGTH'],
+    description:
+      "entries the cluster's event stream keeps: at least the peak events/s × the recovery window in seconds × 1.5 (see Running a cluster)",
+  },
+  nodeId: {
+    flag: '--node-id <id>',
+    env: ['HERALD_NODE_ID'],
+    description: "this node's name in the cluster, its logs, metrics and health; unique",
+    defaultNote: 'host name, process id and 4 random hex digits',
+  },
+  workers: {
+    flag: '--workers <count>',
+    env: ['HERALD_WORKERS'],
+    description:
+      'run N worker processes on the one port (auto: one per core), each a node of the cluster; needs --cluster',
+    defaultNote: 'one process',
+  },
+  pidFile: {
+    flag: '--pid-file <path>',
+    env: ['HERALD_PID_FILE'],
+    description: "write the server's process id here (for herald reload)",
+  },
 };
 
 /** Every setting with its key, in order. */
