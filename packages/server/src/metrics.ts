@@ -79,6 +79,28 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly recoveries = new Counter({
+    name: 'herald_recoveries_total',
+    help: 'Reconnects that presented a session, by outcome (recovered, no_session, offset_trimmed, bad_offset, rejoined)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly clusterPublishFailures = new Counter({
+    name: 'herald_cluster_publish_failures_total',
+    help: "Broadcasts that could not be added to the cluster's stream (Redis unreachable): delivered to this node's sockets only",
+    registers: [this.registry],
+  });
+  readonly clusterPersistFailures = new Counter({
+    name: 'herald_cluster_session_store_failures_total',
+    help: 'Sessions of disconnected clients that could not be stored in Redis (those clients reconnect with recovered: false)',
+    registers: [this.registry],
+  });
+  readonly nodeInfo = new Gauge({
+    name: 'herald_node_info',
+    help: "This process's node id in the cluster (value 1)",
+    labelNames: ['node'] as const,
+    registers: [this.registry],
+  });
 
   constructor(sources: {
     io: HeraldIo;

@@ -5,6 +5,7 @@ import { describeBackchannel } from './auth/authenticate.js';
 import type { Backchannel } from './auth/backchannel.js';
 import type { Broker } from './bridge/broker.js';
 import { EventRouter } from './bridge/router.js';
+import { type ClusterNode, startClusterNode } from './cluster/cluster.js';
 import type { Config } from './config/schema.js';
 import { mountDemo, prepareDemoConfig } from './demo.js';
 import type { HandlerStats } from './handlers/dispatch.js';
@@ -36,6 +37,8 @@ export interface Herald {
   /** App handlers: the registry, their loader and what they did. */
   readonly handlers: { registry: HandlerRegistry; loader: HandlerLoader; stats: HandlerStats };
   readonly logger: Logger;
+  /** This node of the cluster (undefined without --cluster). */
+  readonly cluster: ClusterNode | undefined;
   /**
    * The layer over Socket.IO (socketio/layer.ts): what each patch did, and the patches left off
    * (with what each found missing of the installed Socket.IO, Engine.IO and ws).
@@ -69,11 +72,21 @@ export async function startHerald(
 ): Promise<Herald> {
   const config: Config = { ...given };
   if (config.demo) prepareDemoConfig(config);
-  const logger = options.logger ?? silentLogger();
+  let logger = options.logger ?? silentLogger();
   let metrics: Metrics | undefined;
 
+  const cluster = config.cluster
+    ? await startClusterNode(config, logger, () => metrics)
+    : undefined;
+  if (cluster) logger = logger.child({ node: cluster.nodeId });
   const { http, routes } = createHttp(logger);
-  const { io, layer } = createSocketIo(http, config, logger, () => metrics);
+  const { io, layer } = createSocketIo(
+    http,
+    config,
+    logger,
+    () => metrics,
+    cluster?.adapter.adapter,
+  );
   const { broker, secret } = createBroker(config, logger);
   metrics = new Metrics({
     io,
@@ -81,6 +94,7 @@ export async function startHerald(
     directRequests: () => layer.direct?.taken ?? 0,
     readsPaused: () => layer.outgoing?.paused ?? 0,
   });
+  if (cluster) metrics.nodeInfo.set({ node: cluster.nodeId }, 1);
   const backchannel = createBackchannel(config, secret, metrics, logger);
   const router = new EventRouter(io, logger, metrics, { maxBytes: config.maxMessageBytes });
   addHttpRoutes(routes, { config, io, broker, metrics, logger });
@@ -107,6 +121,7 @@ export async function startHerald(
     sweeper.stop();
     loader.close();
     io.close();
+    await cluster?.close();
     await broker.close();
     throw error;
   }
@@ -133,6 +148,7 @@ export async function startHerald(
     metrics,
     handlers: { registry, loader, stats },
     logger,
+    cluster,
     socketIo: {
       counts: layer.counts,
       missing: layer.missing,
@@ -152,10 +168,13 @@ export async function startHerald(
       closing ??= (async () => {
         sweeper.stop();
         loader.close();
+        // Closing Socket.IO stores every connected socket's session (in a cluster, in Redis: its
+        // clients recover on any node); the cluster's Redis closes after those writes.
         await new Promise<void>((resolve) => {
           io.close(() => resolve());
           http.closeAllConnections();
         });
+        await cluster?.close();
         await broker.close();
         if (config.uds) removeStaleSocket(config.uds);
         logger.info('Herald stopped');

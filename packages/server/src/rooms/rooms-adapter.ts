@@ -165,3 +165,45 @@ export const roomsAdapter = (held: HeldSessions | undefined): typeof Adapter =>
 /** roomsAdapter, and what it found missing of socket.io-adapter. */
 export const roomsAdapterChecked = (held: HeldSessions | undefined) =>
   held ? heraldAdapterChecked(SessionAwareAdapter, LINGER_MS, held) : heraldAdapterChecked(Adapter);
+
+/**
+ * Keeps rooms emptied by a leave on one adapter instance, as heraldAdapter's class does (see
+ * there), for adapters Herald cannot subclass (the cluster's streams adapter, whose class is not
+ * exported). Call before any socket joins. Returns what stops it (on the adapter's close).
+ */
+export function lingerEmptiedRooms(
+  adapter: {
+    rooms: Map<string, Set<string>>;
+    del(id: string, room: string): void;
+    emit(event: string, ...args: unknown[]): boolean;
+  },
+  lingerMs = LINGER_MS,
+): () => void {
+  const emptied = new Set<string>();
+  let sweep: NodeJS.Timeout | undefined;
+  const removeEmptied = () => {
+    sweep = undefined;
+    for (const room of emptied) {
+      if (rooms.get(room)?.size === 0 && rooms.remove(room)) adapter.emit('delete-room', room);
+    }
+    emptied.clear();
+  };
+  const rooms = new LingeringRooms((room) => {
+    emptied.add(room);
+    sweep ??= setTimeout(removeEmptied, lingerMs).unref();
+  });
+  adapter.rooms = rooms;
+  const baseDel = adapter.del;
+  adapter.del = function del(id: string, room: string): void {
+    rooms.keeping = true;
+    try {
+      baseDel.call(adapter, id, room);
+    } finally {
+      rooms.keeping = false;
+    }
+  };
+  return () => {
+    clearTimeout(sweep);
+    removeEmptied();
+  };
+}

@@ -44,26 +44,25 @@ export function broadcastOneRoomAsIs(proto: object, base: typeof Adapter): Missi
       writable: true,
       configurable: true,
     });
-  return patchOnce<AdapterInternals['apply']>(
-    proto,
-    'rooms adapter',
-    'apply',
-    (baseApply) =>
-      function apply(this: AdapterInternals, opts, callback) {
-        if (opts.rooms.size !== 1 || (opts.except !== undefined && opts.except.size > 0)) {
-          baseApply.call(this, opts, callback);
-          return;
-        }
-        const layer = layerOf(this.nsp.server);
-        if (layer) layer.counts.oneRoomBroadcasts += 1;
-        const [room] = opts.rooms;
-        // A member that leaves meanwhile is skipped, as in the base adapter's own loop.
-        for (const id of this.rooms.get(room!) ?? []) {
-          const socket = this.nsp.sockets.get(id);
-          if (socket) callback(socket);
-        }
-      },
-  );
+  return patchOnce<AdapterInternals['apply']>(proto, 'rooms adapter', 'apply', oneRoomApply);
+}
+
+/** The one-room form of an adapter's `apply` (see broadcastOneRoomAsIs), over `baseApply`. */
+export function oneRoomApply(baseApply: AdapterInternals['apply']): AdapterInternals['apply'] {
+  return function apply(this: AdapterInternals, opts, callback) {
+    if (opts.rooms.size !== 1 || (opts.except !== undefined && opts.except.size > 0)) {
+      baseApply.call(this, opts, callback);
+      return;
+    }
+    const layer = layerOf(this.nsp.server);
+    if (layer) layer.counts.oneRoomBroadcasts += 1;
+    const [room] = opts.rooms;
+    // A member that leaves meanwhile is skipped, as in the base adapter's own loop.
+    for (const id of this.rooms.get(room!) ?? []) {
+      const socket = this.nsp.sockets.get(id);
+      if (socket) callback(socket);
+    }
+  };
 }
 
 /** A session-aware adapter's stored sessions by private id (socket.io-adapter's own map). */

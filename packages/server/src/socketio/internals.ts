@@ -125,6 +125,32 @@ export interface AdapterInternals {
   sessions?: Map<string, unknown>;
 }
 
+/**
+ * An instance of `@socket.io/redis-streams-adapter` 0.3.1's RedisStreamsAdapter (its class is not
+ * exported): a ClusterAdapter whose reader hands each stream entry of its namespace to
+ * `onRawMessage`, and whose `publishAndReturnOffset` XADDs a message and resolves its entry id.
+ */
+export interface StreamsAdapterInternals {
+  /** This node's id in the adapter's messages (random per adapter instance). */
+  uid: string;
+  nsp: { name: string; server: { opts: { connectionStateRecovery?: unknown } } };
+  /** Called by the node's reader for each entry of this namespace, with the entry's id. */
+  onRawMessage(raw: Record<string, string>, offset: string): void;
+  /** XADDs (or publishes) a message with this node's uid; resolves the entry id. */
+  publishAndReturnOffset(message: { type: number; data: unknown }): Promise<string>;
+  /** Appends the offset to an event packet's data when recovery is on. */
+  addOffsetIfNecessary(packet: unknown, opts: unknown, offset: string): void;
+  broadcast(packet: unknown, opts: unknown): Promise<void> | void;
+  persistSession(session: unknown): void;
+  restoreSession(pid: string, offset: string): Promise<unknown>;
+  close(): Promise<void> | void;
+  del(id: string, room: string): void;
+  rooms: Map<string, Set<string>>;
+  constructor: {
+    decode?: (raw: Record<string, string>) => { uid: string; type: number; data?: unknown };
+  };
+}
+
 /** What a patch found missing of the shapes it relies on: none when it is applied. */
 export type Missing = string[];
 

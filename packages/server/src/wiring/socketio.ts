@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
+import type { Adapter } from 'socket.io-adapter';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
@@ -17,6 +18,8 @@ export function createSocketIo(
   logger: Logger,
   /** The server's metrics, once made (they read the server): the layer may report before. */
   metrics: () => Metrics | undefined,
+  /** The cluster's adapter (cluster/adapter.ts), in cluster mode. */
+  clusterAdapter?: typeof Adapter,
 ): { io: HeraldIo; layer: SocketIoLayer } {
   const layer = new SocketIoLayer({
     logger,
@@ -45,7 +48,7 @@ export function createSocketIo(
   });
   // Sessions of disconnected clients kept for recovery, bounded in all (rooms/held-sessions.ts).
   const held =
-    config.recoveryWindowMs > 0
+    config.recoveryWindowMs > 0 && !clusterAdapter
       ? new HeldSessions(config.maxHeldRooms, config.recoveryWindowMs)
       : undefined;
   const adapter = roomsAdapterChecked(held);
@@ -63,7 +66,8 @@ export function createSocketIo(
     // Compression costs CPU on every frame for small JSON events; off, as upstream.
     perMessageDeflate: false,
     // Socket.IO's in-memory adapter, keeping emptied rooms a while (rooms/rooms-adapter.ts).
-    adapter: adapter.adapter,
+    // In a cluster, the streams adapter with the same changes (cluster/adapter.ts).
+    adapter: clusterAdapter ?? adapter.adapter,
     ...(config.recoveryWindowMs > 0 && {
       // A client back within the window gets what its rooms missed, in order, and keeps its rooms
       // and session; it is not authenticated again.

@@ -1,0 +1,137 @@
+/**
+ * Herald as a cluster: three `herald serve --cluster` processes on one real redis-server behave as
+ * one server. Each test asserts what a client sees.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { waitFor } from '@herald/testkit';
+import { runHerald } from './helpers/cli.js';
+import {
+  CHAT_HANDLERS,
+  type ClusterNodeProcess,
+  startCluster,
+  type TestCluster,
+} from './helpers/cluster.js';
+import { SITE1 } from './helpers/fixtures.js';
+import type { ClientSocket } from './helpers/stack.js';
+
+/** The chat messages a socket received, in order (texts). */
+function chatLog(socket: ClientSocket): { texts: string[]; offsets: string[] } {
+  const log = { texts: [] as string[], offsets: [] as string[] };
+  socket.on('chat_message', (message: { text: string }, offset?: string) => {
+    log.texts.push(message.text);
+    if (typeof offset === 'string') log.offsets.push(offset);
+  });
+  return log;
+}
+
+const say = (socket: ClientSocket, room: string, text: string) =>
+  socket.timeout(5000).emitWithAck('chat_say', room, text);
+const join = (socket: ClientSocket, room: string) =>
+  socket.timeout(5000).emitWithAck('chat_join', room);
+
+test('--cluster without Redis stops at start, saying what to add', async () => {
+  const proc = runHerald(['serve', '--cluster', '--port', '0']);
+  assert.equal(await proc.exited, 2, proc.output());
+  assert.match(proc.output(), /cluster mode needs Redis: give --redis/);
+});
+
+describe('three nodes on one Redis', () => {
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await startCluster(3, ['--handlers', `chat=${CHAT_HANDLERS}`]);
+  });
+  after(() => cluster?.close());
+
+  test("a handler's room emit on one node reaches the room's sockets on every node, once", async () => {
+    const [n1, n2, n3] = cluster.nodes as [
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+    ];
+    const alice = await cluster.connect(n1, { site: SITE1, sid: 'sid-alice' });
+    const bob = await cluster.connect(n2, { site: SITE1, sid: 'sid-bob' });
+    const admin = await cluster.connect(n3, { site: SITE1, sid: 'sid-admin' });
+    const logs = [alice, bob, admin].map(chatLog);
+    for (const s of [alice, bob, admin]) await join(s, 'lobby-1');
+    await say(alice, 'lobby-1', 'hello');
+    await say(bob, 'lobby-1', 'marker');
+    await waitFor(() => logs.every((log) => log.texts.includes('marker')), {
+      what: 'the marker on every node',
+    });
+    for (const log of logs) assert.deepEqual(log.texts, ['hello', 'marker']);
+    // Offsets are the stream's entry ids: the same for every node's clients.
+    assert.deepEqual(logs[0]!.offsets, logs[2]!.offsets);
+    for (const s of [alice, bob, admin]) s.disconnect();
+  });
+
+  test('a client back on another node gets what it missed, in order, once, and keeps its rooms and state', async () => {
+    const [n1, n2, n3] = cluster.nodes as [
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+    ];
+    const bob = await cluster.connect(n2, { site: SITE1, sid: 'sid-bob' });
+    const alice = await cluster.connect(n1, { site: SITE1, sid: 'sid-alice' });
+    await join(bob, 'lobby-2');
+    await join(alice, 'lobby-2');
+    assert.equal(await alice.timeout(5000).emitWithAck('remember', 'kept-1'), true);
+    const before = chatLog(alice);
+    await say(bob, 'lobby-2', 'before');
+    await waitFor(() => before.texts.includes('before'), { what: 'the first message' });
+    const pid = (alice as unknown as { _pid: string })._pid;
+    const offset = (alice as unknown as { _lastOffset: string })._lastOffset;
+    assert.ok(pid && offset, 'the client has a session and an offset');
+    // The connection drops (a network failure: recoverable), and the client comes back on node 3.
+    (alice.io as unknown as { engine: { close(): void } }).engine.close();
+    await waitFor(() => !alice.connected, { what: 'the drop' });
+    // As a real client's reconnect delay lets it: the old node has stored the session.
+    await waitFor(async () => (await cluster.redisClient.exists(`herald:session:${pid}`)) === 1, {
+      what: 'the session stored in Redis',
+    });
+    for (const text of ['m1', 'm2', 'm3']) await say(bob, 'lobby-2', text);
+    // The same client state as a socket.io-client that reconnects through a balancer to node 3.
+    const back = cluster.socket(n3, { site: SITE1, sid: 'sid-alice' });
+    Object.assign(back, { _pid: pid, _lastOffset: offset });
+    const log = chatLog(back);
+    await new Promise<void>((resolve, reject) => {
+      back.once('connect', () => resolve());
+      back.once('connect_error', reject);
+      back.connect();
+    });
+    assert.equal(back.recovered, true, 'recovered on another node');
+    await waitFor(() => log.texts.length >= 3, { what: 'the missed messages' });
+    await say(bob, 'lobby-2', 'after');
+    await waitFor(() => log.texts.includes('after'), { what: 'a message after the move' });
+    assert.deepEqual(log.texts, ['m1', 'm2', 'm3', 'after']);
+    assert.equal(await back.timeout(5000).emitWithAck('recall'), 'kept-1', 'handler state moved');
+    bob.disconnect();
+    back.disconnect();
+    alice.disconnect();
+  });
+
+  test('a node restarted with SIGTERM: its clients come back to it recovered, with what they missed', async () => {
+    const [n1, n2] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess, ClusterNodeProcess];
+    const bob = await cluster.connect(n2, { site: SITE1, sid: 'sid-bob' });
+    const alice = cluster.socket(n1, { site: SITE1, sid: 'sid-alice', reconnection: true });
+    const log = chatLog(alice);
+    const connects: boolean[] = [];
+    alice.on('connect', () => connects.push(alice.recovered));
+    alice.connect();
+    await waitFor(() => connects.length === 1, { what: 'the first connect' });
+    await join(bob, 'lobby-3');
+    await join(alice, 'lobby-3');
+    await say(bob, 'lobby-3', 'before');
+    await waitFor(() => log.texts.includes('before'), { what: 'the first message' });
+    await n1.stop('SIGTERM');
+    for (const text of ['m1', 'm2']) await say(bob, 'lobby-3', text);
+    await n1.start();
+    await waitFor(() => connects.length === 2, { timeoutMs: 20_000, what: 'the reconnect' });
+    assert.equal(connects[1], true, 'recovered after the restart');
+    await say(bob, 'lobby-3', 'after');
+    await waitFor(() => log.texts.includes('after'), { what: 'a message after the restart' });
+    assert.deepEqual(log.texts, ['before', 'm1', 'm2', 'after']);
+    bob.disconnect();
+    alice.disconnect();
+  });
+});

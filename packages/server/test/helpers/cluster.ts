@@ -1,0 +1,142 @@
+import { fileURLToPath } from 'node:url';
+import {
+  fixtureSites,
+  freePort,
+  startRedis,
+  startTestBackend,
+  type TestBackend,
+  type TestRedis,
+  waitFor,
+} from '@herald/testkit';
+import { createClient, type RedisClientType } from 'redis';
+import { type HeraldProcess, runHerald } from './cli.js';
+import { type ClientOptions, type ClientSocket, clientSocket } from './stack.js';
+
+export const CHAT_HANDLERS = fileURLToPath(
+  new URL('../fixtures/handlers/cluster-chat.mjs', import.meta.url),
+);
+
+/** One `herald serve --cluster` child process on a port of its own. */
+export interface ClusterNodeProcess {
+  readonly id: string;
+  readonly port: number;
+  readonly url: string;
+  proc: HeraldProcess;
+  /** Starts it (again) on its port, resolving once it listens. */
+  start(): Promise<void>;
+  /** Sends `signal` and waits for the process to end. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** A real redis-server, a test backend and N Herald nodes of one cluster. */
+export interface TestCluster {
+  redis: TestRedis;
+  backend: TestBackend;
+  nodes: ClusterNodeProcess[];
+  /** A socket.io-client socket to `node` (not yet connected). */
+  /** A client of the cluster's Redis, for the tests' own looks. */
+  redisClient: RedisClientType;
+  socket(
+    node: ClusterNodeProcess,
+    options: ClientOptions & { reconnection?: boolean },
+  ): ClientSocket;
+  /** Connects and resolves once connected. */
+  connect(node: ClusterNodeProcess, options: ClientOptions): Promise<ClientSocket>;
+  close(): Promise<void>;
+}
+
+export async function startCluster(
+  count: number,
+  extraArgs: string[] = [],
+  options: { redis?: TestRedis } = {},
+): Promise<TestCluster> {
+  const redis = options.redis ?? (await startRedis());
+  const sites = fixtureSites();
+  // The cluster tests' handler app (CHAT_HANDLERS) is installed on the first site.
+  sites['site1.local']!.installedApps = ['frappe', 'chat'];
+  const backend = await startTestBackend({ sites });
+  const sockets = new Set<ClientSocket>();
+  const nodes: ClusterNodeProcess[] = [];
+  for (let i = 1; i <= count; i++) {
+    const port = await freePort();
+    const id = `node${i}`;
+    const node: ClusterNodeProcess = {
+      id,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      proc: undefined as unknown as HeraldProcess,
+      async start() {
+        node.proc = runHerald([
+          'serve',
+          '--cluster',
+          '--redis',
+          redis.url,
+          '--backend',
+          backend.url,
+          '--port',
+          String(port),
+          '--node-id',
+          id,
+          '--log-level',
+          'debug',
+          ...extraArgs,
+        ]);
+        const proc = node.proc;
+        await Promise.race([
+          proc.waitForOutput(/Herald listening/, 30_000),
+          proc.exited.then((code) => {
+            throw new Error(`${id} exited (${code}) before listening:\n${proc.output()}`);
+          }),
+        ]);
+      },
+      async stop(signal = 'SIGTERM') {
+        const proc = node.proc;
+        if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill(signal);
+        await proc.exited;
+      },
+    };
+    nodes.push(node);
+  }
+  await Promise.all(nodes.map((node) => node.start()));
+  const socket = (node: ClusterNodeProcess, opts: ClientOptions & { reconnection?: boolean }) => {
+    const s = clientSocket(node.url, node.port, opts);
+    if (opts.reconnection) {
+      s.io.reconnection(true);
+      s.io.reconnectionDelay(100);
+      s.io.reconnectionDelayMax(500);
+    }
+    sockets.add(s);
+    return s;
+  };
+  const redisClient = createClient({ url: redis.url }) as RedisClientType;
+  await redisClient.connect();
+  return {
+    redis,
+    redisClient,
+    backend,
+    nodes,
+    socket,
+    connect: (node, opts) =>
+      new Promise((resolve, reject) => {
+        const s = socket(node, opts);
+        s.once('connect', () => resolve(s));
+        s.once('connect_error', reject);
+        s.connect();
+      }),
+    async close() {
+      for (const s of sockets) s.disconnect();
+      redisClient.destroy();
+      await Promise.all(nodes.map((node) => node.stop('SIGKILL')));
+      await backend.close();
+      if (!options.redis) await redis.stop();
+    },
+  };
+}
+
+/** Waits until every node's stream reader is running (an emit from one reaches the others). */
+export async function waitForOutputs(nodes: ClusterNodeProcess[], pattern: RegExp): Promise<void> {
+  await waitFor(() => nodes.every((node) => pattern.test(node.proc.output())), {
+    timeoutMs: 20_000,
+    what: `every node's output matching ${pattern}`,
+  });
+}
