@@ -39,7 +39,8 @@ test('--cluster without Redis stops at start, saying what to add', async () => {
 describe('three nodes on one Redis', () => {
   let cluster: TestCluster;
   before(async () => {
-    cluster = await startCluster(3, ['--handlers', `chat=${CHAT_HANDLERS}`]);
+    // No rate limit: a test sends a message every 2 ms from one socket.
+    cluster = await startCluster(3, ['--handlers', `chat=${CHAT_HANDLERS}`, '--rate-limit', '0']);
   });
   after(() => cluster?.close());
 
@@ -133,5 +134,59 @@ describe('three nodes on one Redis', () => {
     assert.deepEqual(log.texts, ['before', 'm1', 'm2', 'after']);
     bob.disconnect();
     alice.disconnect();
+  });
+
+  test('a client hopping between nodes while events flow every 2 ms loses, repeats and reorders none', async () => {
+    const nodes = cluster.nodes;
+    const bob = await cluster.connect(nodes[1]!, { site: SITE1, sid: 'sid-bob' });
+    await join(bob, 'lobby-4');
+    let socket = await cluster.connect(nodes[0]!, { site: SITE1, sid: 'sid-alice' });
+    await join(socket, 'lobby-4');
+    const received: string[] = [];
+    const listen = (s: ClientSocket) =>
+      s.on('chat_message', (message: { text: string }) => received.push(message.text));
+    listen(socket);
+    let sent = 0;
+    let sending = true;
+    const sender = (async () => {
+      while (sending) {
+        bob.emit('chat_say', 'lobby-4', String(sent));
+        sent += 1;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    const HOPS = 12;
+    for (let hop = 1; hop <= HOPS; hop++) {
+      await waitFor(() => received.length > 0, { what: 'messages flowing' });
+      const { _pid: pid, _lastOffset: offset } = socket as unknown as {
+        _pid: string;
+        _lastOffset: string;
+      };
+      (socket.io as unknown as { engine: { close(): void } }).engine.close();
+      await waitFor(() => !socket.connected, { what: 'the drop' });
+      await waitFor(async () => (await cluster.redisClient.exists(`herald:session:${pid}`)) === 1, {
+        what: 'the session stored',
+      });
+      socket.removeAllListeners('chat_message');
+      const next = cluster.socket(nodes[hop % nodes.length]!, { site: SITE1, sid: 'sid-alice' });
+      Object.assign(next, { _pid: pid, _lastOffset: offset });
+      listen(next);
+      await new Promise<void>((resolve, reject) => {
+        next.once('connect', () => resolve());
+        next.once('connect_error', reject);
+        next.connect();
+      });
+      assert.equal(next.recovered, true, `hop ${hop} recovered`);
+      socket = next;
+    }
+    sending = false;
+    await sender;
+    const last = String(sent - 1);
+    await waitFor(() => received.includes(last), { timeoutMs: 20_000, what: 'the last message' });
+    const expected = Array.from({ length: sent }, (_, i) => String(i));
+    assert.equal(received.length, expected.length, 'no message lost or repeated');
+    assert.deepEqual(received, expected, 'in order');
+    bob.disconnect();
+    socket.disconnect();
   });
 });
