@@ -109,6 +109,8 @@ export async function startCluster(
     return s;
   };
   const redisClient = createClient({ url: redis.url }) as RedisClientType;
+  // Redis may be killed by a test: this client reconnects with it.
+  redisClient.on('error', () => undefined);
   await redisClient.connect();
   return {
     redis,
