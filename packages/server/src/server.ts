@@ -6,6 +6,7 @@ import type { Backchannel } from './auth/backchannel.js';
 import type { Broker } from './bridge/broker.js';
 import { EventRouter } from './bridge/router.js';
 import { type ClusterNode, startClusterNode } from './cluster/cluster.js';
+import { clusterQuestions } from './cluster/questions.js';
 import type { Config } from './config/schema.js';
 import { mountDemo, prepareDemoConfig } from './demo.js';
 import type { HandlerStats } from './handlers/dispatch.js';
@@ -97,7 +98,16 @@ export async function startHerald(
   if (cluster) metrics.nodeInfo.set({ node: cluster.nodeId }, 1);
   const backchannel = createBackchannel(config, secret, metrics, logger);
   const router = new EventRouter(io, logger, metrics, { maxBytes: config.maxMessageBytes });
-  addHttpRoutes(routes, { config, io, broker, metrics, logger });
+  const requests = cluster ? clusterQuestions(io, cluster.nodeId, logger) : undefined;
+  addHttpRoutes(routes, {
+    config,
+    io,
+    broker,
+    metrics,
+    logger,
+    cluster:
+      requests && cluster ? { node: cluster.nodeId, ask: (q, a) => requests.ask(q, a) } : undefined,
+  });
   const { registry, loader, stats, sweeper, core } = await wireSockets({
     config,
     io,
@@ -106,6 +116,7 @@ export async function startHerald(
     backchannel,
     metrics,
     logger,
+    requests,
   });
   // The core listener's requests may come straight from the websocket (socketio/direct-requests.ts).
   const direct = core.directRequests;

@@ -235,3 +235,71 @@ describe("the cluster's Redis stops and starts again", () => {
     bob.disconnect();
   });
 });
+
+describe('handlers and admin across the cluster', () => {
+  const TOKEN = 'cluster-admin-token-0123456789';
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await startCluster(3, [
+      '--handlers',
+      `chat=${CHAT_HANDLERS}`,
+      '--admin-token',
+      TOKEN,
+    ]);
+  });
+  after(() => cluster?.close());
+  const admin = async (node: ClusterNodeProcess, path: string) => {
+    const response = await fetch(`${node.url}${path}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    return (await response.json()) as Record<string, unknown>;
+  };
+
+  test('participants(room), /admin/sockets and /admin/rooms answer for every node; a stopped node is named missing, in time', async () => {
+    const [n1, n2, n3] = cluster.nodes as [
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+    ];
+    const alice = await cluster.connect(n1, { site: SITE1, sid: 'sid-alice' });
+    const bob = await cluster.connect(n2, { site: SITE1, sid: 'sid-bob' });
+    const root = await cluster.connect(n3, { site: SITE1, sid: 'sid-admin' });
+    for (const s of [alice, bob, root]) await join(s, 'room-6');
+    const who = (await alice.timeout(5000).emitWithAck('who', 'room-6')) as { user: string }[];
+    assert.deepEqual(who.map((p) => p.user).sort(), [
+      'Administrator',
+      'alice@example.com',
+      'bob@example.com',
+    ]);
+    const sockets = (await admin(n1, `/admin/sockets?site=${SITE1}`)).sockets as {
+      user: string;
+      node: string;
+    }[];
+    assert.deepEqual(sockets.map((s) => `${s.node} ${s.user}`).sort(), [
+      'node1 alice@example.com',
+      'node2 bob@example.com',
+      'node3 Administrator',
+    ]);
+    const rooms = (await admin(n2, `/admin/rooms?site=${SITE1}`)).rooms as {
+      room: string;
+      sockets: number;
+    }[];
+    assert.equal(rooms.find((r) => r.room === 'room-6')?.sockets, 3);
+    // A node that stops answering (SIGSTOP): the answer comes within the timeout, partial.
+    n3.proc.child.kill('SIGSTOP');
+    try {
+      const started = performance.now();
+      const answer = await admin(n1, `/admin/sockets?site=${SITE1}`);
+      assert.ok(performance.now() - started < 4000, 'answered before the adapter’s 5 s');
+      assert.equal(answer.partial, true);
+      assert.equal((answer.error as { code: string }).code, 'HERALD_CLUSTER_TIMEOUT');
+      assert.deepEqual((answer.sockets as { user: string }[]).map((s) => s.user).sort(), [
+        'alice@example.com',
+        'bob@example.com',
+      ]);
+    } finally {
+      n3.proc.child.kill('SIGCONT');
+    }
+    for (const s of [alice, bob, root]) s.disconnect();
+  });
+});

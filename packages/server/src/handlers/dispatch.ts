@@ -1,5 +1,6 @@
 import { GUEST } from '@herald/protocol';
 import type { Backchannel } from '../auth/backchannel.js';
+import type { ClusterRequests } from '../cluster/requests.js';
 import { HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -55,6 +56,8 @@ export function appEventListener(deps: {
   logger: Logger;
   metrics?: Metrics;
   limits: SocketLimits;
+  /** In a cluster: a room's participants on the other nodes. */
+  requests?: ClusterRequests | undefined;
 }): (this: HeraldSocket, event: string, ...raw: unknown[]) => void {
   const { registry, forwarder, stats } = deps;
   // Built on a socket's first app event: most sockets never send one, and it holds a dozen closures.
@@ -62,7 +65,7 @@ export function appEventListener(deps: {
   const apiOf = (socket: HeraldSocket) => {
     let api = apis.get(socket);
     if (!api) {
-      api = handlerSocket(socket, deps.backchannel, deps.limits);
+      api = handlerSocket(socket, deps.backchannel, deps.limits, deps.requests);
       apis.set(socket, api);
     }
     return api;

@@ -1,4 +1,5 @@
 import type { Backchannel } from '../auth/backchannel.js';
+import type { ClusterRequests } from '../cluster/requests.js';
 import { limitReached, type SocketLimits } from '../rooms/limits.js';
 import { endWithSession } from '../rooms/session-end.js';
 import type { HeraldSocket } from '../session.js';
@@ -9,6 +10,7 @@ export function handlerSocket(
   socket: HeraldSocket,
   backchannel: Backchannel,
   limits: SocketLimits,
+  requests?: ClusterRequests,
 ): HandlerSocket {
   const session = socket.data;
   return {
@@ -38,12 +40,19 @@ export function handlerSocket(
       }
       session.state.set(key, value);
     },
-    participants: (room) => {
+    participants: async (room) => {
       const members = socket.nsp.adapter.rooms.get(room) ?? new Set<string>();
-      return [...members].flatMap((id) => {
+      const local = [...members].flatMap((id) => {
         const user = socket.nsp.sockets.get(id)?.data.user;
         return user === undefined ? [] : [{ socketId: id, user }];
       });
+      if (!requests) return local;
+      // The room's members on the other nodes (those that answer in time).
+      const { answers } = await requests.ask<{ socketId: string; user: string }[]>('participants', {
+        site: session.site,
+        room,
+      });
+      return [...local, ...answers.flatMap((answer) => answer.value ?? [])];
     },
     hasPermission: (doctype, name) => backchannel.hasPermission(session.backchannel, doctype, name),
   };

@@ -15,8 +15,11 @@ export interface HandlerSocket {
   get<T = unknown>(key: string, fallback?: T): T | undefined;
   /** Writes per-socket state. */
   set(key: string, value: unknown): void;
-  /** The sockets in a room of this site, with their users (this process). */
-  participants(room: string): { socketId: string; user: string }[];
+  /**
+   * The sockets in a room of this site, with their users: on every node of a cluster (a node that
+   * does not answer within 2 s is left out). Asynchronous since cluster mode: `await` it.
+   */
+  participants(room: string): Promise<{ socketId: string; user: string }[]>;
   /** Asks the web server whether this socket's user may read the doctype or document. */
   hasPermission(doctype: string, name?: string | number): Promise<boolean>;
 }

@@ -8,7 +8,7 @@ import { serializeEventMessage } from '@herald/protocol';
 import type { Broker } from '../bridge/broker.js';
 import type { Config } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
-import { adminRoute } from '../http/admin.js';
+import { type AdminCluster, adminRoute } from '../http/admin.js';
 import { adminUi } from '../http/admin-ui.js';
 import { loadApiKeys } from '../http/api-keys.js';
 import { healthRoute } from '../http/health.js';
@@ -43,7 +43,15 @@ export function createHttp(logger: Logger): { http: HttpServer; routes: HttpRout
 /** Herald's own routes: health, metrics, admin, the publish API and the Admin UI when asked. */
 export function addHttpRoutes(
   routes: HttpRoute[],
-  parts: { config: Config; io: HeraldIo; broker: Broker; metrics: Metrics; logger: Logger },
+  parts: {
+    config: Config;
+    io: HeraldIo;
+    broker: Broker;
+    metrics: Metrics;
+    logger: Logger;
+    /** In a cluster: the other nodes' shares of the admin lists. */
+    cluster?: AdminCluster | undefined;
+  },
 ): void {
   const { config, io, broker, metrics, logger } = parts;
   const apiKeys = loadApiKeys(config.apiKeys, config.apiKeyFile);
@@ -59,7 +67,7 @@ export function addHttpRoutes(
       adminToken: config.adminToken,
     }),
     metricsRoute(metrics),
-    adminRoute(io, config.adminToken),
+    adminRoute(io, config.adminToken, () => parts.cluster),
     publishRoute({
       apiKeys,
       maxMessageBytes: config.maxMessageBytes,

@@ -3,6 +3,7 @@ import { Backchannel } from '../auth/backchannel.js';
 import type { SocketSecret } from '../auth/socket-secret.js';
 import { TrustedProxies } from '../auth/trusted-proxies.js';
 import type { Broker } from '../bridge/broker.js';
+import type { ClusterRequests } from '../cluster/requests.js';
 import type { Config } from '../config/schema.js';
 import { appEventListener, type HandlerStats } from '../handlers/dispatch.js';
 import { Forwarder } from '../handlers/forward.js';
@@ -66,6 +67,8 @@ export async function wireSockets(parts: {
   backchannel: Backchannel;
   metrics: Metrics;
   logger: Logger;
+  /** In a cluster: questions to the other nodes (a room's participants). */
+  requests?: ClusterRequests | undefined;
 }): Promise<WiredSockets> {
   const { config, io, layer, broker, backchannel, metrics, logger } = parts;
   const legacy = config.bench ? new LegacyHandlers(config.bench, logger) : undefined;
@@ -106,6 +109,7 @@ export async function wireSockets(parts: {
     logger,
     metrics,
     limits,
+    requests: parts.requests,
   });
   // One listener shared by every socket takes its events (core ones, then the apps'): an idle
   // socket costs its rooms and session, no closures.
