@@ -46,6 +46,8 @@ export function createClusterAdapter(parts: {
     sessionKeyPrefix: keys.sessionKeyPrefix,
     // Herald's events are JSON: no binary check per broadcast.
     onlyPlaintext: true,
+    // A Redis Cluster: requests over sharded pub/sub (SPUBLISH), each channel on one shard.
+    useShardedPubSub: redis.sharded,
   });
   const live = new Set<object>();
   /** Closed adapters' sessions still on their way to Redis. */

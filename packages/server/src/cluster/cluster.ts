@@ -19,9 +19,10 @@ export interface ClusterNode {
   close(): Promise<void>;
 }
 
-/** The Redis of the cluster: --cluster-redis, else --redis. */
-export function clusterRedisUrl(config: Config): string | undefined {
-  return config.clusterRedis[0] ?? config.redis;
+/** The Redis of the cluster: --cluster-redis (several: a Redis Cluster's nodes), else --redis. */
+export function clusterRedisUrls(config: Config): string[] {
+  if (config.clusterRedis.length > 0) return config.clusterRedis;
+  return config.redis ? [config.redis] : [];
 }
 
 /** Connects this node to the cluster's Redis and makes its adapter (before Socket.IO is made). */
@@ -30,16 +31,16 @@ export async function startClusterNode(
   logger: Logger,
   metrics: () => Metrics | undefined,
 ): Promise<ClusterNode> {
-  const url = clusterRedisUrl(config);
-  if (!url)
+  const urls = clusterRedisUrls(config);
+  if (urls.length === 0)
     throw new Error('cluster mode without Redis (the configuration check lets none through)');
   const nodeId = config.nodeId ?? defaultNodeId();
   const keys = clusterKeys(config.clusterPrefix);
-  const redis = createClusterRedis(url, keys.stream, logger);
+  const redis = createClusterRedis(urls, keys.stream, logger);
   const connected = await redis.connect(5000);
   if (!connected) {
     logger.warn(
-      { redis: redactUrl(url), node: nodeId },
+      { redis: urls.map(redactUrl), node: nodeId },
       "the cluster's Redis is not reachable yet: this node starts, and delivers only to its own sockets until it is",
     );
   }
@@ -52,7 +53,13 @@ export async function startClusterNode(
     metrics,
   });
   logger.info(
-    { node: nodeId, redis: redactUrl(url), prefix: keys.prefix, stream: keys.stream },
+    {
+      node: nodeId,
+      redis: urls.map(redactUrl),
+      redisCluster: redis.sharded,
+      prefix: keys.prefix,
+      stream: keys.stream,
+    },
     'cluster mode: this node shares events, sessions and rooms with every node on this Redis',
   );
   return {

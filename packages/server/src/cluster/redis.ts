@@ -1,8 +1,17 @@
+import { createCluster } from 'redis';
 import type { Logger } from '../logger.js';
-import { createRedis, type RedisClient, type RedisState } from '../redis/client.js';
+import {
+  createRedis,
+  type RedisClient,
+  type RedisState,
+  reconnectDelay,
+  redactUrl,
+} from '../redis/client.js';
 
 /** The cluster's connections to Redis: the adapter's commands, and its reader and subscriber. */
 export interface ClusterRedis {
+  /** Whether it is a Redis Cluster (several URLs): requests then use sharded pub/sub. */
+  readonly sharded: boolean;
   /** Commands (XADD, sessions, requests): no offline queue, so an emit fails fast while Redis is away. */
   readonly commands: RedisClient;
   readonly state: RedisState;
@@ -24,8 +33,11 @@ type XReadStreams = { key: string; id: string }[];
  * would skip what was added between two reads, and the node must know where its reader began
  * (socketio/streams-adapter.ts cuts restores there).
  */
-export function createClusterRedis(url: string, stream: string, logger: Logger): ClusterRedis {
-  const { client, state } = createRedis(url, { role: 'cluster', logger, offlineQueue: false });
+export function createClusterRedis(urls: string[], stream: string, logger: Logger): ClusterRedis {
+  const sharded = urls.length > 1;
+  const { client, state } = sharded
+    ? createRedisCluster(urls, logger)
+    : createRedis(urls[0]!, { role: 'cluster', logger, offlineQueue: false });
   const duplicates: RedisClient[] = [];
   let resolveStart!: (id: string) => void;
   const readerStart = new Promise<string>((resolve) => {
@@ -33,7 +45,14 @@ export function createClusterRedis(url: string, stream: string, logger: Logger):
   });
   const baseDuplicate = client.duplicate.bind(client);
   (client as { duplicate: unknown }).duplicate = (overrides?: object) => {
-    const duplicate = baseDuplicate({ ...overrides, disableOfflineQueue: false }) as RedisClient;
+    const duplicate = (
+      sharded
+        ? (baseDuplicate as (o: object) => unknown)({
+            ...overrides,
+            defaults: { ...CLUSTER_DEFAULTS, disableOfflineQueue: false },
+          })
+        : baseDuplicate({ ...overrides, disableOfflineQueue: false })
+    ) as RedisClient;
     duplicates.push(duplicate);
     const baseXRead = duplicate.xRead.bind(duplicate) as (
       streams: XReadStreams,
@@ -58,6 +77,7 @@ export function createClusterRedis(url: string, stream: string, logger: Logger):
     return duplicate;
   };
   return {
+    sharded,
     commands: client,
     state,
     readerStart,
@@ -89,4 +109,49 @@ export function createClusterRedis(url: string, stream: string, logger: Logger):
       }
     },
   };
+}
+
+/** What every node connection of a Redis Cluster client gets. */
+const CLUSTER_DEFAULTS = {
+  disableOfflineQueue: true,
+  socket: { connectTimeout: 5000, reconnectStrategy: reconnectDelay },
+};
+
+/**
+ * A Redis Cluster client of the official package (its root nodes: the URLs), typed as the
+ * standalone client where the commands Herald and the adapter use are the same.
+ */
+function createRedisCluster(
+  urls: string[],
+  logger: Logger,
+): { client: RedisClient; state: RedisState } {
+  const first = new URL(urls[0]!.replace(/^unix:/, 'redis:'));
+  const cluster = createCluster({
+    rootNodes: urls.map((url) => ({ url: url.replace(/^unix:/, 'redis:') })),
+    defaults: {
+      ...CLUSTER_DEFAULTS,
+      ...(first.password && { password: decodeURIComponent(first.password) }),
+      ...(first.username && { username: decodeURIComponent(first.username) }),
+    },
+  });
+  const state: RedisState = { ready: false, reconnects: 0 };
+  const log = logger.child({ redis: 'cluster' });
+  cluster.on('error', (error: Error) => {
+    if (state.ready || state.lastError === undefined)
+      log.warn(
+        { urls: urls.map(redactUrl), err: error.message },
+        'Redis Cluster unavailable; retrying',
+      );
+    state.ready = false;
+    state.lastError = error.message;
+  });
+  const connect = cluster.connect.bind(cluster);
+  (cluster as { connect: unknown }).connect = async () => {
+    await connect();
+    state.ready = true;
+    state.lastError = undefined;
+    log.info({ urls: urls.map(redactUrl) }, 'Redis Cluster connected');
+    return cluster;
+  };
+  return { client: cluster as unknown as RedisClient, state };
 }
