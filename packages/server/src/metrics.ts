@@ -79,6 +79,12 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly recoveries = new Counter({
+    name: 'herald_recoveries_total',
+    help: 'Clients that came back after losing their connection, by outcome (rejoined: not recovered, its rooms re-joined from its record after its node was lost; rejoin_not_found, rejoin_other_user, rejoin_malformed, rejoin_failed: not re-joined, and why)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
 
   constructor(sources: {
     io: HeraldIo;

@@ -84,7 +84,7 @@ export async function startHerald(
   const backchannel = createBackchannel(config, secret, metrics, logger);
   const router = new EventRouter(io, logger, metrics, { maxBytes: config.maxMessageBytes });
   addHttpRoutes(routes, { config, io, broker, metrics, logger });
-  const { registry, loader, stats, sweeper, core } = await wireSockets({
+  const { registry, loader, stats, sweeper, core, records } = await wireSockets({
     config,
     io,
     layer,
@@ -107,6 +107,7 @@ export async function startHerald(
     sweeper.stop();
     loader.close();
     io.close();
+    await records?.close();
     await broker.close();
     throw error;
   }
@@ -156,6 +157,7 @@ export async function startHerald(
           io.close(() => resolve());
           http.closeAllConnections();
         });
+        await records?.close();
         await broker.close();
         if (config.uds) removeStaleSocket(config.uds);
         logger.info('Herald stopped');
