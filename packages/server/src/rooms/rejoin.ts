@@ -100,14 +100,17 @@ async function rejoin(socket: HeraldSocket, pid: string, deps: RejoinDeps): Prom
   const replies = await Promise.all(
     requests.map(([event, args]) => deps.core.request(socket, event, args)),
   );
-  const refused = replies.filter((reply) => !reply.ok).length;
+  // Why some were not re-joined (a permission revoked, the web server down): the codes only.
+  const refused = new Map<string, number>();
+  for (const reply of replies)
+    if (!reply.ok) refused.set(reply.error.code, (refused.get(reply.error.code) ?? 0) + 1);
   deps.metrics?.recoveries.inc({ outcome: 'rejoined' });
   log.debug(
     {
       from: claim.node,
       rooms: record.rooms.length,
       openDocs: record.openDocs.length,
-      refused,
+      refused: Object.fromEntries(refused),
       ms: Math.round(performance.now() - started),
     },
     'socket re-joined its rooms after its node was lost',
