@@ -81,7 +81,7 @@ export class Metrics {
   });
   readonly recoveries = new Counter({
     name: 'herald_recoveries_total',
-    help: 'Reconnects that presented a session, by outcome (recovered, no_session, offset_trimmed, bad_offset, rejoined)',
+    help: 'Clients that came back after losing their connection, by outcome (recovered; no_session, offset_trimmed, bad_offset: not recovered, and why; rejoined: not recovered, its rooms re-joined from its record after its node was lost; rejoin_not_found, rejoin_other_user, rejoin_malformed, rejoin_failed: not re-joined, and why)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -108,7 +108,7 @@ export async function startHerald(
     cluster:
       requests && cluster ? { node: cluster.nodeId, ask: (q, a) => requests.ask(q, a) } : undefined,
   });
-  const { registry, loader, stats, sweeper, core } = await wireSockets({
+  const { registry, loader, stats, sweeper, core, records } = await wireSockets({
     config,
     io,
     layer,
@@ -117,6 +117,7 @@ export async function startHerald(
     metrics,
     logger,
     requests,
+    cluster,
   });
   // The core listener's requests may come straight from the websocket (socketio/direct-requests.ts).
   const direct = core.directRequests;
@@ -132,6 +133,7 @@ export async function startHerald(
     sweeper.stop();
     loader.close();
     io.close();
+    await records?.close();
     await cluster?.close();
     await broker.close();
     throw error;
@@ -185,6 +187,7 @@ export async function startHerald(
           io.close(() => resolve());
           http.closeAllConnections();
         });
+        await records?.close();
         await cluster?.close();
         await broker.close();
         if (config.uds) removeStaleSocket(config.uds);

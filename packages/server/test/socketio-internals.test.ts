@@ -15,6 +15,7 @@ import { Server } from 'socket.io';
 import { io as connectClient } from 'socket.io-client';
 import { Decoder } from 'socket.io-parser';
 import WebSocket from 'ws';
+import { privateSessionId } from '../src/socketio/session-id.js';
 import { SITE1 } from './helpers/fixtures.js';
 import { logSink } from './helpers/log-sink.js';
 import { type ClientSocket, type Stack, startStack } from './helpers/stack.js';
@@ -255,6 +256,16 @@ describe('the Socket.IO layer on a real server, patch by patch', () => {
     socket.emit('bad', { n: 10n });
     assert.equal(counts().encodeFailures, before + 1);
     assert.deepEqual(await ask(client, 'ping'), { ok: true }, 'the connection goes on');
+    client.disconnect();
+  });
+
+  // Not a patch but a private field read (src/socketio/session-id.ts): cluster mode's socket records
+  // are keyed by it. Off: privateSessionId returns undefined.
+  test("the private session id: Socket.IO's socket.pid, the id the client presents on reconnect", async () => {
+    const client = await stack.connect({ site: SITE1, sid: 'sid-alice' });
+    const pid = privateSessionId(serverSide(stack, client));
+    assert.ok(pid);
+    assert.equal(pid, (client as unknown as { _pid?: string })._pid);
     client.disconnect();
   });
 });

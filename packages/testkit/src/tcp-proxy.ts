@@ -7,6 +7,8 @@ export interface TcpProxy {
   /** Drops every connection and refuses new ones until `restore()`. */
   cut(): void;
   restore(): void;
+  /** New connections go to 127.0.0.1:`port` from now on (open ones stay where they are). */
+  retarget(port: number): void;
   close(): Promise<void>;
 }
 
@@ -14,12 +16,13 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let down = false;
+  let target = targetPort;
   const server = createServer((client) => {
     if (down) {
       client.destroy();
       return;
     }
-    const upstream = connect(targetPort, '127.0.0.1');
+    const upstream = connect(target, '127.0.0.1');
     open.add(client);
     open.add(upstream);
     const drop = () => {
@@ -42,6 +45,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     },
     restore: () => {
       down = false;
+    },
+    retarget: (port) => {
+      target = port;
     },
     close: () =>
       new Promise<void>((resolve) => {

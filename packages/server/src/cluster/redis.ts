@@ -39,6 +39,7 @@ export function createClusterRedis(urls: string[], stream: string, logger: Logge
     ? createRedisCluster(urls, logger)
     : createRedis(urls[0]!, { role: 'cluster', logger, offlineQueue: false });
   const duplicates: RedisClient[] = [];
+  let closed = false;
   let resolveStart!: (id: string) => void;
   const readerStart = new Promise<string>((resolve) => {
     resolveStart = resolve;
@@ -54,12 +55,20 @@ export function createClusterRedis(urls: string[], stream: string, logger: Logge
         : baseDuplicate({ ...overrides, disableOfflineQueue: false })
     ) as RedisClient;
     duplicates.push(duplicate);
+    // The adapter disconnects its reader and subscriber when its last namespace closes, without
+    // handling a rejection; Herald has closed them by then (close below).
+    const baseDisconnect = duplicate.disconnect.bind(duplicate);
+    (duplicate as { disconnect: unknown }).disconnect = () =>
+      duplicate.isOpen ? baseDisconnect().catch(() => undefined) : Promise.resolve();
     const baseXRead = duplicate.xRead.bind(duplicate) as (
       streams: XReadStreams,
       options?: object,
     ) => Promise<unknown>;
     let last: string | undefined;
     (duplicate as { xRead: unknown }).xRead = async (streams: XReadStreams, options?: object) => {
+      // Closed: the adapter's reader, which reads again at once after a failed read, waits here
+      // for good instead of spinning.
+      if (closed) return new Promise(() => undefined);
       const wanted = streams[0];
       if (wanted?.key === stream && wanted.id === '$') {
         if (last === undefined) {
@@ -95,6 +104,7 @@ export function createClusterRedis(urls: string[], stream: string, logger: Logge
       return connected;
     },
     async close() {
+      closed = true;
       try {
         if (client.isOpen) await client.close();
       } catch {

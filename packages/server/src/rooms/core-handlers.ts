@@ -18,7 +18,7 @@ import {
   requirePermission,
   startEarlyCheck,
 } from './permission-check.js';
-import { type Ack, answer, failure, OK, takeAck } from './reply.js';
+import { type Ack, answer, failure, OK, type Reply, takeAck } from './reply.js';
 import { endWithSession } from './session-end.js';
 import { SessionOffsets } from './session-offsets.js';
 import { notifyViewers } from './viewers.js';
@@ -192,6 +192,42 @@ async function beforeDeadline<T>(
 }
 
 /**
+ * Runs a core request of `socket`: at once when nothing need be waited for, else in its turn
+ * (after the socket's earlier room changes), its permission checked (early when it may), answered
+ * through `ack` (or `herald_error`) by `now + deps.answerWithinMs`.
+ */
+function handle(
+  socket: HeraldSocket,
+  name: Exclude<CoreEvent, 'ping'>,
+  args: unknown[],
+  ack: Ack | undefined,
+  deps: CoreDeps,
+  now: number,
+): void {
+  const request = CORE_REQUESTS[name];
+  // The arguments are checked once; bad ones are answered in the request's turn.
+  let target: PermissionTarget | undefined;
+  let invalid: unknown;
+  try {
+    target = request.needs?.(args, deps);
+  } catch (error) {
+    invalid = error;
+  }
+  if (runNow(socket, name, request, args, ack, deps, target, invalid)) return;
+  const early = target && startEarlyCheck(socket, deps.backchannel, target);
+  const session = socket.data;
+  const deadline = now + deps.answerWithinMs;
+  const run = () =>
+    settle(socket, name, request, args, ack, deps, target, invalid, early, deadline);
+  // settle never rejects: it answers every failure.
+  const next: Promise<void> = (session.pending ? session.pending.then(run) : run()).then(() => {
+    // Drained: an idle socket holds no promise.
+    if (session.pending === next) session.pending = undefined;
+  });
+  session.pending = next;
+}
+
+/**
  * The core client events (section 5) of every socket of a server. Nothing is built per socket but
  * its rooms: one shared listener takes every event, so an idle socket costs no closures. Room
  * changes of one socket happen one after another, in the order the client sent them, so a
@@ -200,6 +236,7 @@ async function beforeDeadline<T>(
 export class CoreHandlers {
   readonly #onEvent: AnyListener;
   readonly #offsets: SessionOffsets | undefined;
+  readonly #deps: CoreDeps;
 
   /** `otherEvents` gets every event that is not a core event (the installed apps' handlers). */
   /** `turnEnd`: the server's end of each event-loop turn (the first offsets of sessions go there). */
@@ -226,34 +263,29 @@ export class CoreHandlers {
         if (ack) answer(this, 'ping', ack, OK);
         return;
       }
-      const name = event as Exclude<CoreEvent, 'ping'>;
-      const request = CORE_REQUESTS[name];
-      // The arguments are checked once; bad ones are answered in the request's turn.
-      let target: PermissionTarget | undefined;
-      let invalid: unknown;
-      try {
-        target = request.needs?.(args, deps);
-      } catch (error) {
-        invalid = error;
-      }
-      if (runNow(this, name, request, args, ack, deps, target, invalid)) return;
-      const early = target && startEarlyCheck(this, deps.backchannel, target);
-      const session = this.data;
-      const deadline = now + deps.answerWithinMs;
-      const run = () =>
-        settle(this, name, request, args, ack, deps, target, invalid, early, deadline);
-      // settle never rejects: it answers every failure.
-      const next: Promise<void> = (session.pending ? session.pending.then(run) : run()).then(() => {
-        // Drained: an idle socket holds no promise.
-        if (session.pending === next) session.pending = undefined;
-      });
-      session.pending = next;
+      handle(this, event as Exclude<CoreEvent, 'ping'>, args, ack, deps, now);
     };
+    this.#deps = deps;
   }
 
   /** The one listener of every socket's events, and the events it answers (direct requests). */
   get directRequests(): { listener: AnyListener; events: readonly string[]; ok: object } {
     return { listener: this.#onEvent, events: CORE_EVENTS, ok: OK };
+  }
+
+  /**
+   * Runs a core request on Herald's own behalf (rooms/rejoin.ts): exactly as if the client had sent
+   * it (its turn, its arguments and permission checked the same way, its limits), but outside the
+   * socket's event budget, and answered to the caller, never to the client.
+   */
+  request(
+    socket: HeraldSocket,
+    event: Exclude<CoreEvent, 'ping'>,
+    args: unknown[],
+  ): Promise<Reply> {
+    return new Promise((resolve) =>
+      handle(socket, event, args, resolve as Ack, this.#deps, performance.now()),
+    );
   }
 
   /** Joins the automatic rooms and takes the socket's core events from now on. */

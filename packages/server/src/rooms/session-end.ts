@@ -11,6 +11,9 @@ const RECOVERABLE = new Set([
   'forced server close',
 ]);
 
+/** Whether a socket that left for `reason` may come back (connection state recovery, or a re-join). */
+export const isRecoverable = (reason: string): boolean => RECOVERABLE.has(reason);
+
 /** A socket with open documents or handler state disconnected. */
 function onDisconnect(this: HeraldSocket, reason: string): void {
   const session = this.data;

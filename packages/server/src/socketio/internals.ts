@@ -99,6 +99,11 @@ export interface IoSocket {
   /** Hands a client event to the middlewares, then to the socket's own listeners. */
   dispatch?(event: unknown[]): void;
   buildHandshake?(auth: unknown): unknown;
+  /**
+   * Its private session id, set when connection state recovery is on: the client keeps it and
+   * presents it again in every reconnect's CONNECT (`auth.pid`).
+   */
+  pid?: unknown;
 }
 
 /** Socket.IO's Server: its namespaces by name, and the HTTP server it is attached to. */

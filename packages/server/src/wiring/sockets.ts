@@ -1,9 +1,13 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { authenticate } from '../auth/authenticate.js';
 import { Backchannel } from '../auth/backchannel.js';
 import type { SocketSecret } from '../auth/socket-secret.js';
 import { TrustedProxies } from '../auth/trusted-proxies.js';
 import type { Broker } from '../bridge/broker.js';
+import type { ClusterNode } from '../cluster/cluster.js';
 import type { ClusterRequests } from '../cluster/requests.js';
+import { SocketRecords } from '../cluster/socket-records.js';
 import type { Config } from '../config/schema.js';
 import { appEventListener, type HandlerStats } from '../handlers/dispatch.js';
 import { Forwarder } from '../handlers/forward.js';
@@ -12,11 +16,14 @@ import { HandlerRegistry } from '../handlers/registry.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { NamespaceSweeper } from '../namespaces.js';
+import { createRedis, type RedisClient, redactUrl } from '../redis/client.js';
 import { CoreHandlers } from '../rooms/core-handlers.js';
 import { LegacyHandlers } from '../rooms/legacy-handlers.js';
 import type { SocketLimits } from '../rooms/limits.js';
+import { rejoinOnConnect } from '../rooms/rejoin.js';
 import type { HeraldIo } from '../session.js';
 import type { SocketIoLayer } from '../socketio/layer.js';
+import type { TurnEnd } from '../socketio/turn-end.js';
 import { VERSION } from '../version.js';
 
 /** The backchannel to the web server, its calls counted and timed in `metrics`. */
@@ -53,6 +60,66 @@ export interface WiredSockets {
   sweeper: NamespaceSweeper;
   /** The core handlers' one listener, which direct requests may hand requests to. */
   core: CoreHandlers;
+  /** Cluster mode: the per-socket records in Redis (stopped by close()). */
+  records?: { records: SocketRecords; close(): Promise<void> } | undefined;
+}
+
+/** QUIT when connected (bounded in time), else drop the connection attempt. */
+async function closeRedis(client: RedisClient): Promise<void> {
+  if (!client.isReady) {
+    if (client.isOpen) client.destroy();
+    return;
+  }
+  const timer = setTimeout(() => client.destroy(), 2000);
+  try {
+    await client.quit();
+  } catch {
+    client.destroy();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Cluster mode's per-socket records in Redis, on the cluster's command client (cluster/socket-records.ts):
+ * undefined outside cluster mode, or with --recovery-window 0 (then clients have no session id to
+ * present).
+ */
+export function createSocketRecords(
+  config: Config,
+  turnEnd: TurnEnd,
+  logger: Logger,
+  cluster: ClusterNode | undefined,
+): WiredSockets['records'] {
+  if (!cluster) return undefined;
+  if (config.recoveryWindowMs === 0) {
+    logger.info(
+      "cluster: --recovery-window is 0, so clients have no session id to come back with: the rooms of a killed node's clients are not re-joined",
+    );
+    return undefined;
+  }
+  const node = cluster.nodeId;
+  // The cluster's command client (Redis or Redis Cluster), closed by the cluster after these.
+  const client = cluster.redis.commands;
+  const records = new SocketRecords({
+    client,
+    prefix: config.clusterPrefix,
+    node,
+    recoveryWindowMs: config.recoveryWindowMs,
+    maxRooms: config.maxRooms,
+    turnEnd,
+    logger,
+  });
+  logger.info(
+    { node },
+    "cluster: sockets' rooms are recorded in Redis, to be re-joined on another node if this one is killed",
+  );
+  return {
+    records,
+    close: async () => {
+      records.close();
+    },
+  };
 }
 
 /**
@@ -69,6 +136,8 @@ export async function wireSockets(parts: {
   logger: Logger;
   /** In a cluster: questions to the other nodes (a room's participants). */
   requests?: ClusterRequests | undefined;
+  /** This node of the cluster (its Redis and id), in cluster mode. */
+  cluster?: ClusterNode | undefined;
 }): Promise<WiredSockets> {
   const { config, io, layer, broker, backchannel, metrics, logger } = parts;
   const legacy = config.bench ? new LegacyHandlers(config.bench, logger) : undefined;
@@ -129,11 +198,24 @@ export async function wireSockets(parts: {
     onAppEvent,
     layer.turnEnd,
   );
+  const records = createSocketRecords(config, layer.turnEnd, logger, parts.cluster);
+  const rejoin = records && {
+    records: records.records,
+    core,
+    limits,
+    timeoutMs: config.backendTimeoutMs,
+    metrics,
+    logger,
+  };
   const debug = logger.isLevelEnabled('debug');
   sites.on('connection', (socket) => {
     core.attach(socket);
     layer.attach(socket);
     legacy?.attach(socket, backchannel);
+    if (rejoin) {
+      rejoin.records.watch(socket);
+      rejoinOnConnect(socket, rejoin);
+    }
     if (debug) {
       const log = logger.child({
         site: socket.data.site,
@@ -151,5 +233,5 @@ export async function wireSockets(parts: {
       socket.on('disconnect', (reason) => log.debug({ reason }, 'socket disconnected'));
     }
   });
-  return { registry, loader, stats, sweeper, core };
+  return { registry, loader, stats, sweeper, core, records };
 }
