@@ -55,6 +55,8 @@ describe('Herald behind nginx', () => {
   let nodes: HeraldNode[];
   let publisher: ReturnType<typeof createClient>;
   const clients: Client[] = [];
+  /** Every herald process started, killed at the end whatever happened. */
+  const started: HeraldProcess[] = [];
   let sequence = 0;
 
   /** GETs a node's own address (not through nginx); resolves with the status and body. */
@@ -74,28 +76,40 @@ describe('Herald behind nginx', () => {
 
   /** Starts `herald serve` on `port` (a free one by default) and waits until it is ready. */
   const startNode = async (port?: number): Promise<HeraldNode> => {
-    const nodePort = port ?? (await freePort());
-    const proc = runHerald([
-      'serve',
-      '--port',
-      String(nodePort),
-      '--host',
-      '127.0.0.1',
-      '--redis',
-      redis.url,
-      '--backend',
-      backend.url,
-      '--admin-token',
-      ADMIN_TOKEN,
-    ]);
-    await waitFor(
-      async () => {
-        if (proc.child.exitCode !== null) throw new Error(`herald exited: ${proc.output()}`);
-        return (await get(nodePort, '/health/ready')).status === 200;
-      },
-      { timeoutMs: 30_000, what: `herald on port ${nodePort} ready (subscribed to events)` },
-    );
-    return { port: nodePort, proc };
+    for (let attempt = 1; ; attempt++) {
+      const nodePort = port ?? (await freePort());
+      const proc = runHerald([
+        'serve',
+        '--port',
+        String(nodePort),
+        '--host',
+        '127.0.0.1',
+        '--redis',
+        redis.url,
+        '--backend',
+        backend.url,
+        '--admin-token',
+        ADMIN_TOKEN,
+      ]);
+      started.push(proc);
+      const ready = waitFor(async () => (await get(nodePort, '/health/ready')).status === 200, {
+        // Three processes compiling their TypeScript at once on a busy machine: give them time.
+        timeoutMs: 90_000,
+        what: `herald on port ${nodePort} ready (subscribed to events)`,
+      });
+      const exited = proc.exited.then((code) => {
+        throw new Error(`herald on port ${nodePort} exited (${code}) before it was ready`);
+      });
+      try {
+        await Promise.race([ready, exited]);
+        return { port: nodePort, proc };
+      } catch (error) {
+        proc.child.kill('SIGKILL');
+        // The free port was taken meanwhile by another process: another one.
+        if (port === undefined && attempt < 3 && /is in use/.test(proc.output())) continue;
+        throw new Error(`${(error as Error).message}\n${proc.output().slice(-4000)}`);
+      }
+    }
   };
 
   /** The ids of the sockets a node holds, from its admin API (on its own port, not through nginx). */
@@ -248,8 +262,8 @@ describe('Herald behind nginx', () => {
   after(async () => {
     for (const c of clients) c.socket.disconnect();
     await publisher?.quit().catch(() => undefined);
-    for (const node of nodes ?? []) node.proc.child.kill('SIGKILL');
-    await Promise.all((nodes ?? []).map((node) => node.proc.exited));
+    for (const proc of started) proc.child.kill('SIGKILL');
+    await Promise.all(started.map((proc) => proc.exited));
     await backend?.close();
     await redis?.stop();
   });
@@ -306,7 +320,7 @@ describe('Herald behind nginx', () => {
     test('long-polling clients fail to connect: what a user sees is a connect_error', async () => {
       const socketsBefore = (await allSocketIds()).size;
       const group = Array.from({ length: 5 }, (_, i) => client(nginx, 50 + i, ['polling']));
-      const started = Date.now();
+      const since = Date.now();
       // One after the other: each one's requests then go to the three nodes in turn (the
       // handshake to one, the CONNECT and the next poll to the two others). Side by side, one's
       // CONNECT may happen to reach its own node: it still fails, but leaves a socket there.
@@ -332,7 +346,7 @@ describe('Herald behind nginx', () => {
       }
       assert.equal((await allSocketIds()).size, socketsBefore, 'no node holds a socket for them');
       assert.ok(
-        Date.now() - started < CONNECT_TIMEOUT_MS / 2,
+        Date.now() - since < CONNECT_TIMEOUT_MS / 2,
         "refused well before socket.io-client's connect timeout",
       );
       for (const c of group) c.socket.disconnect();
