@@ -168,14 +168,25 @@ export async function startNginx(options: {
       }),
     );
   const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
-  const waitForGeneration = (what: string) =>
-    waitFor(
+  /**
+   * Waits until nginx answers with the current generation on a new connection (and, after a
+   * reload, the old worker has been told to quit: it serves the connections it has until then).
+   * Fails at once when nginx exits or refuses the configuration, with what it said.
+   */
+  const waitForGeneration = async (since: number, reloading: boolean) => {
+    const outcome = await waitFor(
       async () => {
-        if (!running()) throw new Error(`nginx exited: ${text.trim() || '(no output)'}`);
-        return (await probe(port)) === `generation ${generation}\n`;
+        const said = text.slice(since);
+        const refused = /\[emerg\][^\n]*/.exec(said);
+        if (refused) return refused[0];
+        if (!running()) return `nginx exited: ${text.trim() || '(no output)'}`;
+        if (reloading && !said.includes('gracefully shutting down')) return undefined;
+        return (await probe(port)) === `generation ${generation}\n` ? 'serving' : undefined;
       },
-      { timeoutMs, what },
+      { timeoutMs, what: `nginx on port ${port} serving configuration ${generation}` },
     );
+    if (outcome !== 'serving') throw new Error(outcome);
+  };
   // Workers outlive a master that is killed: nginx gets a process group of its own, killed whole.
   const killGroup = (signal: NodeJS.Signals) => {
     if (!child?.pid) return;
@@ -205,12 +216,15 @@ export async function startNginx(options: {
     proc.stderr!.on('data', (chunk) => {
       text += chunk;
     });
-    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    proc.once('error', (error) => {
-      text += `${error.message}\n`;
+    exited = new Promise((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.once('error', (error) => {
+        text += `${error.message}\n`;
+        resolve();
+      });
     });
     try {
-      await waitForGeneration(`nginx answering on port ${port}`);
+      await waitForGeneration(0, false);
       break;
     } catch (error) {
       killGroup('SIGKILL');
@@ -232,21 +246,9 @@ export async function startNginx(options: {
       write();
       const before = text.length;
       child!.kill('SIGHUP');
-      const outcome = await waitFor(
-        async () => {
-          // A configuration nginx refuses leaves the old one running: say why instead of waiting.
-          const refused = /\[emerg\][^\n]*/.exec(text.slice(before));
-          if (refused) return refused[0];
-          if (!running()) return `nginx exited: ${text.trim() || '(no output)'}`;
-          // The old worker serves the connections it has until it is told to quit: wait for that too.
-          const quitting = text.slice(before).includes('gracefully shutting down');
-          return quitting && (await probe(port)) === `generation ${generation}\n`
-            ? 'serving'
-            : undefined;
-        },
-        { timeoutMs, what: `nginx serving configuration ${generation}` },
-      );
-      if (outcome !== 'serving') throw new Error(`nginx did not reload: ${outcome}`);
+      await waitForGeneration(before, true).catch((error: Error) => {
+        throw new Error(`nginx did not reload: ${error.message}`);
+      });
     },
     stop: async () => {
       process.off('exit', killOnExit);
