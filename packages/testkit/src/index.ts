@@ -1,4 +1,5 @@
 export * from './fixtures.js';
+export * from './nginx.js';
 export * from './node-process.js';
 export * from './ports.js';
 export * from './redis-server.js';
