@@ -2,6 +2,7 @@ export * from './fixtures.js';
 export * from './nginx.js';
 export * from './node-process.js';
 export * from './ports.js';
+export * from './redis-cluster.js';
 export * from './redis-server.js';
 export * from './tcp-proxy.js';
 export * from './test-backend.js';
