@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** A demo user. */
@@ -68,14 +77,24 @@ export interface SiteData {
   counter: number;
 }
 
+/** How long a change waits for another process's lock on a site's file before it takes it. */
+const STALE_LOCK_MS = 5000;
+
+/** Sleeps the thread (a change waiting for another process's lock: a demo, never hot). */
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
 /**
  * The demo's storage: a JSON file per site, written atomically (temp file, then rename), so the
  * data survives a restart. Changes are made inside `transaction`, which writes once at the end and
- * leaves the file untouched when the change throws.
+ * leaves the file untouched when the change throws. Several processes may share one folder (the
+ * demo under `--workers`): a change holds the site's lock (a directory, made atomically) and starts
+ * from the file as it is, and a read takes the file again when another process has written it.
  */
 export class Store {
   readonly #dir: string;
   readonly #sites = new Map<string, SiteData>();
+  /** The file's modification time and size when this process last read or wrote it, by site. */
+  readonly #seen = new Map<string, string>();
 
   constructor(dir: string, seed: (site: string) => SiteData, sites: readonly string[]) {
     this.#dir = dir;
@@ -97,18 +116,77 @@ export class Store {
 
   /** Read access to a site's data (undefined for an unknown site). */
   read(site: string): Readonly<SiteData> | undefined {
+    if (this.#sites.has(site)) this.#refresh(site);
     return this.#sites.get(site);
   }
 
   /** Applies a change to a copy of the site's data; keeps it and writes the file only if it returns. */
   transaction<T>(site: string, change: (data: SiteData) => T): T {
-    const current = this.#sites.get(site);
-    if (!current) throw new Error(`no site ${site}`);
-    const draft = structuredClone(current);
-    const result = change(draft);
-    this.#sites.set(site, draft);
-    this.#write(site);
-    return result;
+    if (!this.#sites.has(site)) throw new Error(`no site ${site}`);
+    const unlock = this.#lock(site);
+    try {
+      this.#refresh(site);
+      const draft = structuredClone(this.#sites.get(site)!);
+      const result = change(draft);
+      this.#sites.set(site, draft);
+      this.#write(site);
+      return result;
+    } finally {
+      unlock();
+    }
+  }
+
+  /** The file's version as this process can tell it apart from another's write. */
+  #version(site: string): string | undefined {
+    try {
+      const stat = statSync(this.#file(site));
+      return `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Takes the file again when another process wrote it since this one last did. */
+  #refresh(site: string): void {
+    const version = this.#version(site);
+    if (version === undefined || version === this.#seen.get(site)) return;
+    try {
+      this.#sites.set(site, upgrade(JSON.parse(readFileSync(this.#file(site), 'utf8'))));
+      this.#seen.set(site, version);
+    } catch {
+      // Half a write cannot be seen (rename is atomic); an unreadable file keeps what was read.
+    }
+  }
+
+  /** Holds the site's lock, waiting for another process's (taken over when stale). */
+  #lock(site: string): () => void {
+    const lock = `${this.#file(site)}.lock`;
+    const started = Date.now();
+    for (;;) {
+      try {
+        mkdirSync(lock);
+        break;
+      } catch {
+        let age = 0;
+        try {
+          age = Date.now() - statSync(lock).mtimeMs;
+        } catch {
+          continue;
+        }
+        if (age > STALE_LOCK_MS || Date.now() - started > STALE_LOCK_MS) {
+          rmSync(lock, { recursive: true, force: true });
+          continue;
+        }
+        sleep(5);
+      }
+    }
+    return () => {
+      try {
+        rmdirSync(lock);
+      } catch {
+        // Taken over as stale meanwhile.
+      }
+    };
   }
 
   #file(site: string): string {
@@ -118,8 +196,11 @@ export class Store {
   #write(site: string): void {
     const file = this.#file(site);
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(`${file}.tmp`, JSON.stringify(this.#sites.get(site), null, 1));
-    renameSync(`${file}.tmp`, file);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.#sites.get(site), null, 1));
+    renameSync(tmp, file);
+    const version = this.#version(site);
+    if (version !== undefined) this.#seen.set(site, version);
   }
 }
 
