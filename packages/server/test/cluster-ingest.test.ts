@@ -130,6 +130,7 @@ async function startChild(prefix: string, nodeId: string): Promise<NodeProcess> 
 }
 
 describe('the ingest lease', () => {
+  // Off: drop `if holder then return ... end` from ACQUIRE (lease.ts): every node takes it.
   test('three nodes fed the same messages put each in the stream exactly once, in order', async (t) => {
     const prefix = nextPrefix();
     const { keys, channel } = ingestKeys(prefix);
@@ -151,6 +152,7 @@ describe('the ingest lease', () => {
     }
   });
 
+  // Off: skip `counts.set(message.id, count - 1)` (ingest.ts): the second copy of 2 is taken as sent.
   test('a takeover broadcasts from its buffer what the stream lacks: one stream entry per buffered copy', async (t) => {
     const prefix = nextPrefix();
     const { keys } = ingestKeys(prefix);
@@ -168,7 +170,10 @@ describe('the ingest lease', () => {
     t.after(() => node!.close());
     for (const n of [0, 1, 2, 2, 3, 4]) node!.ingest.take(seqMessage(n));
     await node!.ingest.start();
-    await waitFor(() => node!.broadcasts.length === 3, { what: 'the fill' });
+    // Walked through: each of the six either found in the stream or broadcast.
+    await waitFor(() => node!.ingest.status().matched + node!.broadcasts.length === 6, {
+      what: 'the fill',
+    });
 
     const entries = await readStream(publisher, keys.stream);
     assert.deepEqual(
@@ -191,6 +196,37 @@ describe('the ingest lease', () => {
     );
   });
 
+  // Off: LATE_ARRIVAL_MS = 0 (ingest.ts): 1 goes out twice.
+  test('a message the old holder wrote that reaches the taker only after it took the lease is not sent again', async (t) => {
+    const prefix = nextPrefix();
+    const { keys } = ingestKeys(prefix);
+    const message = (n: number) => ({ id: contentId(seqMessage(n)), raw: seqMessage(n) });
+    // The old holder heard 1 and wrote it just before it let the lease go; the taker's own
+    // subscription delivers 1 only after the taker's SET was answered (another connection).
+    await publisher.set(keys.lease, 'old:1');
+    await fencedXadd(publisher, keys, 'old:1', adapterEntry('old', message(1), 1), 1000);
+    await publisher.del(keys.lease);
+    const [node] = await startNodes(prefix, ['taker']);
+    t.after(() => node!.close());
+    await waitFor(() => node!.ingest.status().holding, { what: 'the taker to hold' });
+    const heldAt = node!.changes[0]!.at;
+    node!.ingest.take(seqMessage(1));
+    node!.ingest.take(seqMessage(2));
+    await waitFor(() => node!.broadcasts.length >= 1, { what: 'the broadcast of 2' });
+    // Published again a while later, 1 is a new message and goes out.
+    await waitFor(() => Date.now() - heldAt > 1500, { intervalMs: 50 });
+    node!.ingest.take(seqMessage(1));
+    await waitFor(() => node!.broadcasts.length >= 2, { what: 'the broadcast of 1' });
+
+    const entries = await readStream(publisher, keys.stream);
+    assert.deepEqual(
+      entries.map((entry) => `${entry.uid}:${entry.n}`),
+      ['old:1', 'taker:2', 'taker:1'],
+    );
+    assert.equal(node!.ingest.status().matched, 1);
+  });
+
+  // Off: no PUBLISH of "released" in #dropLease (ingest.ts): nobody takes over for a minute.
   test('release() under a steady feed: nothing lost or repeated, a follower takes over within milliseconds', async (t) => {
     const prefix = nextPrefix();
     const { keys, channel } = ingestKeys(prefix);
@@ -239,6 +275,7 @@ describe('the ingest lease', () => {
     assert.equal(await publisher.get(keys.lease), `${taker.nodeId}:${taker.ingest.status().epoch}`);
   });
 
+  // Off: drop the GET check from FENCED_XADD (lease.ts).
   test('a late write with a token the lease no longer holds is refused by Redis', async (t) => {
     const prefix = nextPrefix();
     const { keys } = ingestKeys(prefix);
@@ -263,6 +300,7 @@ describe('the ingest lease', () => {
     assert.equal((await readStream(publisher, keys.stream)).length, 1);
   });
 
+  // Off: no deadline checks in #tick and #pump (ingest.ts): it holds on through the pause.
   test('a holder that cannot renew stops on its own deadline, without Redis telling it', async (t) => {
     const prefix = nextPrefix();
     const [node] = await startNodes(prefix, ['alone'], {
@@ -282,7 +320,7 @@ describe('the ingest lease', () => {
     const after = stopped.at - pausedAt;
     node!.ingest.take(seqMessage(1));
     assert.equal(stopped.reason, 'expired');
-    assert.ok(after < 2000, `stopped ${after} ms into a 4000 ms pause`);
+    assert.ok(after < 3000, `stopped ${after} ms into a 4000 ms pause`);
     assert.equal(node!.ingest.status().holding, false);
     assert.deepEqual(node!.broadcasts, [], 'nothing broadcast');
     await publisher.sendCommand(['CLIENT', 'UNPAUSE']);
@@ -291,6 +329,7 @@ describe('the ingest lease', () => {
     });
   });
 
+  // Off: counts from an empty scan (ingest.ts #pump): the taker sends what the child wrote again.
   test('the holder SIGKILLed under a steady feed: nothing lost or repeated, delayed less than TTL + 1 s', async (t) => {
     const prefix = nextPrefix();
     const { keys, channel } = ingestKeys(prefix);
@@ -323,6 +362,7 @@ describe('the ingest lease', () => {
     assert.ok(countAtTakeover - publishedAtKill > 100, 'messages came in while nobody held it');
   });
 
+  // Off: both the deadline checks (ingest.ts) and the fence (lease.ts); either alone keeps it.
   test('the holder SIGSTOPped past its lease, then SIGCONTed: nothing lost or repeated, nothing written after its deadline', async (t) => {
     const prefix = nextPrefix();
     const { keys, channel } = ingestKeys(prefix);
@@ -360,6 +400,8 @@ describe('the ingest lease', () => {
     assert.ok(delay < 3000 + 1000, `worst delay ${delay} ms`);
   });
 
+  // Off: no #assumeSentBefore on a new generation (ingest.ts #acquire): the last messages before the
+  // restart go out again. A retry without delay (and without the subscribed() gate) spins.
   test('Redis killed and restarted on the same port: no crash, no spinning, the lease taken again, nothing sent twice', async (t) => {
     const prefix = nextPrefix();
     const { keys, channel } = ingestKeys(prefix);
@@ -402,6 +444,7 @@ describe('the ingest lease', () => {
     assertExactlyOnceInOrder(await settledStream(channel, keys.stream), feed.published);
   });
 
+  // Off: overCap = false (recent-buffer.ts).
   test('the buffer keeps the last bufferMs, and never more than its caps', () => {
     const buffer = new RecentBuffer({ maxAgeMs: 1000, maxMessages: 3, maxChars: 10 });
     for (const [raw, at] of [
