@@ -95,6 +95,12 @@ export class Metrics {
     help: 'Sessions of disconnected clients that could not be stored in Redis (those clients reconnect with recovered: false)',
     registers: [this.registry],
   });
+  readonly leaseChanges = new Counter({
+    name: 'herald_cluster_lease_changes_total',
+    help: "Changes of this node's hold of the ingest lease, by reason (acquired, released, lost, expired)",
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly nodeInfo = new Gauge({
     name: 'herald_node_info',
     help: "This process's node id in the cluster (value 1)",
@@ -156,6 +162,42 @@ export class Metrics {
       },
     });
     collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+  }
+
+  /** In a cluster: whether this node holds the ingest lease, and what its takeovers filled. */
+  watchIngest(status: () => { holding: boolean; filled: number; matched: number }): void {
+    new Gauge({
+      name: 'herald_cluster_lease_holder',
+      help: 'Whether this node holds the ingest lease (1) or not (0): one node of a cluster should',
+      registers: [this.registry],
+      collect() {
+        this.set(status().holding ? 1 : 0);
+      },
+    });
+    for (const [name, help, key] of [
+      [
+        'herald_cluster_ingest_filled_total',
+        "Messages of events this node's takeovers of the lease found missing from the stream and broadcast from its buffer",
+        'filled',
+      ],
+      [
+        'herald_cluster_ingest_matched_total',
+        "Messages of events this node's takeovers found already in the stream (not broadcast again)",
+        'matched',
+      ],
+    ] as const) {
+      let reported = 0;
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const now = status()[key];
+          if (now > reported) this.inc(now - reported);
+          reported = now;
+        },
+      });
+    }
   }
 
   /** The label for an event name, bounded in number. */

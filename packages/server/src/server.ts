@@ -6,6 +6,8 @@ import type { Backchannel } from './auth/backchannel.js';
 import type { Broker } from './bridge/broker.js';
 import { EventRouter } from './bridge/router.js';
 import { type ClusterNode, startClusterNode } from './cluster/cluster.js';
+import type { Ingest } from './cluster/ingest.js';
+import { startIngest } from './cluster/ingest-node.js';
 import { clusterQuestions } from './cluster/questions.js';
 import type { Config } from './config/schema.js';
 import { mountDemo, prepareDemoConfig } from './demo.js';
@@ -99,6 +101,7 @@ export async function startHerald(
   const backchannel = createBackchannel(config, secret, metrics, logger);
   const router = new EventRouter(io, logger, metrics, { maxBytes: config.maxMessageBytes });
   const requests = cluster ? clusterQuestions(io, cluster.nodeId, logger) : undefined;
+  let ingest: Ingest | undefined;
   addHttpRoutes(routes, {
     config,
     io,
@@ -107,6 +110,17 @@ export async function startHerald(
     logger,
     cluster:
       requests && cluster ? { node: cluster.nodeId, ask: (q, a) => requests.ask(q, a) } : undefined,
+    clusterHealth: () => {
+      if (!cluster) return undefined;
+      const lease = ingest?.status();
+      return {
+        node: cluster.nodeId,
+        redis: cluster.redis.state.ready,
+        holdsLease: lease?.holding ?? false,
+        leaseHolder: lease?.holder,
+        leaseAgeMs: lease?.leaseAgeMs,
+      };
+    },
   });
   const { registry, loader, stats, sweeper, core, records } = await wireSockets({
     config,
@@ -125,13 +139,29 @@ export async function startHerald(
   const demo = config.demo ? await mountDemo(config, broker, logger) : undefined;
   if (demo) routes.push(demo.route);
   if (!config.adminToken) logger.info('no --admin-token given: the admin API (/admin/...) is off');
+  ingest = cluster
+    ? startIngest({
+        nodeId: cluster.nodeId,
+        keys: cluster.keys,
+        redis: cluster.redis,
+        broker,
+        streamLength: config.clusterStreamLength,
+        limits: { maxBytes: config.maxMessageBytes },
+        logger,
+        metrics,
+      })
+    : undefined;
+  router.ingest = ingest;
+  if (ingest) metrics.watchIngest(() => ingest!.status());
   await broker.start((raw) => router.route(raw, broker.kind));
+  await ingest?.start();
   try {
     await listen(http, config);
   } catch (error) {
     // Nothing may keep running when the server cannot start (an embedder would leak it).
     sweeper.stop();
     loader.close();
+    await ingest?.close();
     io.close();
     await records?.close();
     await cluster?.close();
@@ -181,6 +211,8 @@ export async function startHerald(
       closing ??= (async () => {
         sweeper.stop();
         loader.close();
+        // A follower takes the ingest over at once, and fills what came in between.
+        await ingest?.release();
         // Closing Socket.IO stores every connected socket's session (in a cluster, in Redis: its
         // clients recover on any node); the cluster's Redis closes after those writes.
         await new Promise<void>((resolve) => {
@@ -188,6 +220,7 @@ export async function startHerald(
           http.closeAllConnections();
         });
         await records?.close();
+        await ingest?.close();
         await cluster?.close();
         await broker.close();
         if (config.uds) removeStaleSocket(config.uds);

@@ -303,3 +303,159 @@ describe('handlers and admin across the cluster', () => {
     for (const s of [alice, bob, root]) s.disconnect();
   });
 });
+
+describe('events from the web processes: the ingest lease', () => {
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await startCluster(3);
+  });
+  after(() => cluster?.close());
+
+  /** The node holding the lease, by its log. */
+  const holder = async (): Promise<ClusterNodeProcess> => {
+    let found: ClusterNodeProcess | undefined;
+    await waitFor(
+      () => {
+        found = cluster.nodes
+          .filter(
+            (node) => node.proc.child.exitCode === null && node.proc.child.signalCode === null,
+          )
+          .find((node) => {
+            const lines = node.proc.output().split('\n');
+            const held = lines.findLastIndex((l) => l.includes('this node holds the ingest lease'));
+            const lost = lines.findLastIndex((l) =>
+              /this node (lost|released) the ingest lease/.test(l),
+            );
+            return held > lost;
+          });
+        return found !== undefined;
+      },
+      { timeoutMs: 15_000, what: 'a lease holder' },
+    );
+    return found!;
+  };
+  const publish = (room: string, event: string, message: unknown) =>
+    cluster.redisClient.publish(
+      'events',
+      JSON.stringify({ event, message, room, namespace: SITE1 }),
+    );
+  /** Sockets of alice, bob and Administrator subscribed to ToDo, one on each of `nodes`. */
+  const subscribers = async (nodes: ClusterNodeProcess[]) => {
+    const sids = ['sid-alice', 'sid-bob', 'sid-admin'];
+    const sockets: ClientSocket[] = [];
+    for (const [i, node] of nodes.entries()) {
+      const s = await cluster.connect(node, { site: SITE1, sid: sids[i]! });
+      assert.deepEqual(await s.timeout(5000).emitWithAck('doctype_subscribe', 'ToDo'), {
+        ok: true,
+      });
+      sockets.push(s);
+    }
+    return sockets;
+  };
+
+  test('one PUBLISH events reaches every subscribed socket on every node exactly once, with an offset; the same message published twice arrives twice', async () => {
+    const held = await holder();
+    // Every node's health names the holder; the holder's metrics say it holds it.
+    for (const node of cluster.nodes) {
+      const health = (await (await fetch(`${node.url}/health/ready`)).json()) as {
+        cluster: { node: string; holdsLease: boolean; leaseHolder: string };
+      };
+      assert.deepEqual(health.cluster.node, node.id);
+      assert.equal(health.cluster.holdsLease, node === held);
+      await waitFor(
+        async () =>
+          ((await (await fetch(`${node.url}/health/ready`)).json()) as typeof health).cluster
+            .leaseHolder === held.id,
+        { what: `${node.id} sees ${held.id} hold the lease` },
+      );
+    }
+    assert.match(
+      await (await fetch(`${held.url}/metrics`)).text(),
+      /herald_cluster_lease_holder 1/,
+    );
+    const sockets = await subscribers(cluster.nodes);
+    const seen = sockets.map(() => [] as { n: number; offset: unknown }[]);
+    for (const [i, s] of sockets.entries()) {
+      s.on('list_update', (data: { n: number }, offset: unknown) => {
+        seen[i]!.push({ n: data.n, offset });
+      });
+    }
+    await publish('doctype:ToDo', 'list_update', { n: 1 });
+    await publish('doctype:ToDo', 'list_update', { n: 1 });
+    await publish('doctype:ToDo', 'list_update', { n: 2 });
+    await waitFor(() => seen.every((log) => log.some((e) => e.n === 2)), { what: 'every socket' });
+    for (const log of seen) {
+      assert.deepEqual(
+        log.map((e) => e.n),
+        [1, 1, 2],
+      );
+      for (const e of log) assert.match(String(e.offset), /^\d+-\d+$/, 'a stream offset');
+    }
+    assert.deepEqual(
+      seen[0]!.map((e) => e.offset),
+      seen[2]!.map((e) => e.offset),
+    );
+    for (const s of sockets) s.disconnect();
+  });
+
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    // Each test's events are numbered from 0: the stream holds identical messages from the test
+    // before, which a takeover must not take for the ones it has to fill.
+    test(`the lease holder gets ${signal} under a steady publish: nothing lost or repeated`, async () => {
+      const gone = await holder();
+      const rest = cluster.nodes.filter((node) => node !== gone);
+      const sockets = await subscribers(rest);
+      const seen = sockets.map(() => [] as number[]);
+      const sentAt = new Map<number, number>();
+      let worstDelay = 0;
+      for (const [i, s] of sockets.entries()) {
+        s.on('list_update', (data: { n: number }) => {
+          seen[i]!.push(data.n);
+          worstDelay = Math.max(worstDelay, performance.now() - (sentAt.get(data.n) ?? 0));
+        });
+      }
+      let n = 0;
+      let sending = true;
+      const sender = (async () => {
+        while (sending) {
+          sentAt.set(n, performance.now());
+          await publish('doctype:ToDo', 'list_update', { n });
+          n += 1;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+      await waitFor(() => seen.every((log) => log.length > 20), { what: 'events flowing' });
+      await gone.stop(signal);
+      // Another node takes the lease over and the events go on.
+      await waitFor(
+        () => rest.some((node) => /this node holds the ingest lease/.test(node.proc.output())),
+        { timeoutMs: 15_000, what: 'a new holder' },
+      );
+      const after = n;
+      await waitFor(() => seen.every((log) => log.some((x) => x > after + 50)), {
+        timeoutMs: 20_000,
+        what: 'events after the handover',
+      });
+      sending = false;
+      await sender;
+      const last = n - 1;
+      await waitFor(() => seen.every((log) => log.includes(last)), { what: 'the last event' });
+      const expected = Array.from({ length: n }, (_, i) => i);
+      for (const log of seen) {
+        const missing = expected.filter((x) => !log.includes(x));
+        const repeated = log.filter((x, i) => log.indexOf(x) !== i);
+        assert.deepEqual(
+          { missing, repeated },
+          { missing: [], repeated: [] },
+          `each event once (of ${n})`,
+        );
+        assert.deepEqual(log, expected, 'in order');
+      }
+      console.log(
+        `# ${signal} of the lease holder: worst publish-to-receive delay ${Math.round(worstDelay)} ms`,
+      );
+      for (const s of sockets) s.disconnect();
+      await gone.start();
+    });
+  }
+});

@@ -1,5 +1,6 @@
 import { type EventLimits, type MalformedKind, parseEventMessage } from '@herald/protocol';
 import type { Namespace, Server } from 'socket.io';
+import { RESERVED_EVENTS } from '../cluster/ingest-node.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { isSiteNamespace } from '../namespaces.js';
@@ -18,7 +19,8 @@ export interface RouterStats {
  * Routes messages of the `events` channel to rooms (section 6): with a room, to that room of the
  * namespace `/<namespace>`; without, to every site namespace of this server. Emits are local to
  * this process: every Herald process subscribes to `events` itself, so going through a
- * cross-process adapter would deliver twice. A bad message is logged (once per kind), counted and
+ * cross-process adapter would deliver twice. In a cluster, a message with a room goes to the
+ * ingest instead, whose lease holder broadcasts it once to every node (room-less ones stay local). A bad message is logged (once per kind), counted and
  * skipped; it never throws.
  */
 export class EventRouter {
@@ -39,6 +41,8 @@ export class EventRouter {
   readonly #log: Logger;
   readonly #metrics: Metrics | undefined;
   readonly #limits: EventLimits;
+  /** In a cluster: where messages with a room go instead (every node takes each; one sends it). */
+  ingest: { take(raw: string): void } | undefined;
 
   /** `limits.maxBytes`: the largest message routed (--max-message-bytes). */
   constructor(io: Server, logger: Logger, metrics?: Metrics, limits: EventLimits = {}) {
@@ -58,6 +62,16 @@ export class EventRouter {
       return;
     }
     const { event, message, room, namespace } = parsed.message;
+    if (room !== null && this.ingest) {
+      // A cluster: the ingest lease's holder broadcasts it to every node (cluster/ingest-node.ts).
+      if (RESERVED_EVENTS.has(event)) {
+        this.#skip('reserved_event', `event "${event}" is reserved by Socket.IO`, raw);
+        return;
+      }
+      this.ingest.take(raw);
+      this.stats.routed += 1;
+      return;
+    }
     try {
       if (room !== null) {
         namespacesOf<Namespace>(this.#io).get(`/${namespace}`)?.local.to(room).emit(event, message);

@@ -4,7 +4,7 @@ import type { RedisClient } from '../redis/client.js';
 import { contentId } from './content-id.js';
 import { acquireLease, parseToken, releaseLease, renewLease } from './lease.js';
 import { RecentBuffer } from './recent-buffer.js';
-import { countIds, streamContentIds } from './stream-ids.js';
+import { OrderedIds, streamContentIds } from './stream-ids.js';
 
 export { contentId } from './content-id.js';
 export { fencedXadd } from './lease.js';
@@ -37,6 +37,9 @@ export interface LeaseFence {
   token: string;
   epoch: number;
 }
+
+/** How far before its oldest buffered message a taker reads the stream (delivery skew). */
+const SCAN_MARGIN_MS = 1000;
 
 export interface IngestOptions {
   /**
@@ -73,6 +76,8 @@ export interface IngestOptions {
   /** Whether this node's `events` subscription is up: a node without it neither takes nor keeps the lease. */
   subscribed(): boolean;
   logger: Logger;
+  /** The `uid` of the entries `broadcast` writes: only those are matched at a takeover. */
+  entryUid?: string | undefined;
   /** Told when this node's hold begins or ends (metrics). */
   onLeaseChange?: ((holding: boolean, reason: LeaseChangeReason) => void) | undefined;
 }
@@ -374,7 +379,12 @@ export class Ingest {
       acquiredAt: now,
       checkUntil: now + LATE_ARRIVAL_MS,
       snapshotEnd: this.#buffer.endSeq,
-      scanFromMs: redisTimeMs - this.#bufferMs,
+      // From a little before the oldest message this node has (on Redis's clock): an entry older
+      // than that is of a message published before this node's buffer began.
+      scanFromMs: Math.max(
+        redisTimeMs - this.#bufferMs,
+        redisTimeMs - (now - (this.#buffer.at(this.#buffer.firstSeq)?.at ?? now)) - SCAN_MARGIN_MS,
+      ),
       cursor: this.#buffer.firstSeq,
       stopped: false,
       wake: undefined,
@@ -396,11 +406,16 @@ export class Ingest {
 
   /** The holder's loop: the takeover's fill, then each new message, one broadcast at a time. */
   async #pump(hold: Hold): Promise<void> {
-    let counts: Map<string, number>;
+    let written: OrderedIds;
     try {
-      const ids = await streamContentIds(this.#client, this.#options.keys.stream, hold.scanFromMs);
+      const ids = await streamContentIds(
+        this.#client,
+        this.#options.keys.stream,
+        hold.scanFromMs,
+        this.#options.entryUid,
+      );
       this.#answered();
-      counts = countIds(ids);
+      written = new OrderedIds(ids);
     } catch (error) {
       this.#failed(error, 'read the stream');
       this.#giveUp(hold, 'lost', `could not read the stream to fill from: ${errorText(error)}`);
@@ -430,9 +445,7 @@ export class Ingest {
           this.#advance(hold, hold.cursor + 1);
           continue;
         }
-        const count = counts.get(message.id) ?? 0;
-        if (count > 0) {
-          counts.set(message.id, count - 1);
+        if (written.take(message.id)) {
           hold.matched += 1;
           this.#matched += 1;
           this.#advance(hold, hold.cursor + 1);

@@ -4,6 +4,17 @@ import type { Broker } from '../bridge/broker.js';
 import type { HttpRoute } from '../server.js';
 import { bearerToken, pathOf, sameSecret, sendJson } from './respond.js';
 
+/** What `/health/ready` reports of a cluster node. */
+export interface ClusterHealth {
+  node: string;
+  /** Whether its connection to the cluster's Redis is up. */
+  redis: boolean;
+  holdsLease: boolean;
+  /** The ingest lease's holder as this node last saw it. */
+  leaseHolder: string | undefined;
+  leaseAgeMs: number | undefined;
+}
+
 /** One readiness check: whether it passes and, when not, why. */
 interface Check {
   ok: boolean;
@@ -47,6 +58,8 @@ export function healthRoute(deps: {
   timeoutMs: number;
   /** The admin token: only a request that presents it is told why a check failed. */
   adminToken?: string | undefined;
+  /** In a cluster: this node, its Redis, and the ingest lease as this node sees it. */
+  cluster?: () => ClusterHealth | undefined;
 }): HttpRoute {
   return (req, res) => {
     const path = pathOf(req);
@@ -74,6 +87,30 @@ export function healthRoute(deps: {
         undefined,
         undefined,
       );
+      const cluster = deps.cluster?.();
+      if (cluster) {
+        checks.cluster = !cluster.redis
+          ? { ok: false, detail: "the cluster's Redis is unreachable" }
+          : cluster.leaseHolder === undefined
+            ? {
+                ok: false,
+                detail: 'no node holds the ingest lease yet: events from the web processes wait',
+              }
+            : {
+                ok: true,
+                detail: cluster.holdsLease
+                  ? 'this node holds the ingest lease'
+                  : `node ${cluster.leaseHolder} holds the ingest lease`,
+              };
+      }
+      const about = cluster && {
+        cluster: {
+          node: cluster.node,
+          holdsLease: cluster.holdsLease,
+          leaseHolder: cluster.leaseHolder ?? null,
+          leaseAgeMs: cluster.leaseAgeMs ?? null,
+        },
+      };
       checks.backend = base
         ? await probeBackend(base, deps.timeoutMs)
         : { ok: true, detail: 'derived from each connection (set --backend to check it here)' };
@@ -86,7 +123,7 @@ export function healthRoute(deps: {
         token !== undefined &&
         sameSecret(token, deps.adminToken)
       ) {
-        sendJson(res, ready ? 200 : 503, { ready, checks });
+        sendJson(res, ready ? 200 : 503, { ready, ...about, checks });
         return;
       }
       const bare = Object.fromEntries(
@@ -94,6 +131,7 @@ export function healthRoute(deps: {
       );
       sendJson(res, ready ? 200 : 503, {
         ready,
+        ...about,
         checks: bare,
         hint: 'send Authorization: Bearer <the --admin-token value> for the details (the server log has them too)',
       });

@@ -11,6 +11,7 @@ import { HeraldError } from '../errors.js';
 import { type AdminCluster, adminRoute } from '../http/admin.js';
 import { adminUi } from '../http/admin-ui.js';
 import { loadApiKeys } from '../http/api-keys.js';
+import type { ClusterHealth } from '../http/health.js';
 import { healthRoute } from '../http/health.js';
 import { metricsRoute } from '../http/metrics-route.js';
 import { publishRoute } from '../http/publish-route.js';
@@ -51,6 +52,8 @@ export function addHttpRoutes(
     logger: Logger;
     /** In a cluster: the other nodes' shares of the admin lists. */
     cluster?: AdminCluster | undefined;
+    /** In a cluster: what health says of this node and the lease. */
+    clusterHealth?: () => ClusterHealth | undefined;
   },
 ): void {
   const { config, io, broker, metrics, logger } = parts;
@@ -65,6 +68,7 @@ export function addHttpRoutes(
       }),
       timeoutMs: config.backendTimeoutMs,
       adminToken: config.adminToken,
+      cluster: parts.clusterHealth,
     }),
     metricsRoute(metrics),
     adminRoute(io, config.adminToken, () => parts.cluster),
