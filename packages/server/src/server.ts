@@ -7,7 +7,7 @@ import type { Broker } from './bridge/broker.js';
 import { EventRouter } from './bridge/router.js';
 import { type ClusterNode, startClusterNode } from './cluster/cluster.js';
 import type { Ingest } from './cluster/ingest.js';
-import { startIngest } from './cluster/ingest-node.js';
+import { directBroadcast, startIngest } from './cluster/ingest-node.js';
 import { clusterQuestions } from './cluster/questions.js';
 import type { Config } from './config/schema.js';
 import { mountDemo, prepareDemoConfig } from './demo.js';
@@ -110,6 +110,9 @@ export async function startHerald(
     logger,
     cluster:
       requests && cluster ? { node: cluster.nodeId, ask: (q, a) => requests.ask(q, a) } : undefined,
+    clusterPublish: cluster
+      ? directBroadcast(cluster.redis, cluster.keys, config.clusterStreamLength)
+      : undefined,
     clusterHealth: () => {
       if (!cluster) return undefined;
       const lease = ingest?.status();

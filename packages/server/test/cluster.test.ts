@@ -238,6 +238,7 @@ describe("the cluster's Redis stops and starts again", () => {
 
 describe('handlers and admin across the cluster', () => {
   const TOKEN = 'cluster-admin-token-0123456789';
+  const API_KEY = 'cluster-api-key-0123456789abcdef';
   let cluster: TestCluster;
   before(async () => {
     cluster = await startCluster(3, [
@@ -245,6 +246,8 @@ describe('handlers and admin across the cluster', () => {
       `chat=${CHAT_HANDLERS}`,
       '--admin-token',
       TOKEN,
+      '--api-key',
+      API_KEY,
     ]);
   });
   after(() => cluster?.close());
@@ -301,6 +304,58 @@ describe('handlers and admin across the cluster', () => {
       n3.proc.child.kill('SIGCONT');
     }
     for (const s of [alice, bob, root]) s.disconnect();
+  });
+
+  test('an HTTP publish on one node reaches the room on the others once, with an offset', async () => {
+    const [n1, n2, n3] = cluster.nodes as [
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+    ];
+    const bob = await cluster.connect(n2, { site: SITE1, sid: 'sid-bob' });
+    const root = await cluster.connect(n3, { site: SITE1, sid: 'sid-admin' });
+    const seen = [bob, root].map(() => [] as unknown[][]);
+    for (const [i, s] of [bob, root].entries()) {
+      assert.deepEqual(await s.timeout(5000).emitWithAck('doctype_subscribe', 'ToDo'), {
+        ok: true,
+      });
+      s.on('list_update', (...args: unknown[]) => {
+        seen[i]!.push(args);
+      });
+    }
+    for (const n of [1, 2]) {
+      const response = await fetch(`${n1.url}/api/v1/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+        body: JSON.stringify({
+          site: SITE1,
+          event: 'list_update',
+          message: { n },
+          room: 'doctype:ToDo',
+        }),
+      });
+      assert.equal(response.status, 202);
+    }
+    await waitFor(() => seen.every((log) => log.length >= 2), {
+      what: 'both events on both nodes',
+    });
+    for (const log of seen) {
+      assert.deepEqual(
+        log.map((args) => args[0]),
+        [{ n: 1 }, { n: 2 }],
+      );
+      for (const args of log) assert.match(String(args[1]), /^\d+-\d+$/, 'a stream offset');
+    }
+    // Written by the node that took the request, not through events and the lease.
+    const [entry] = await cluster.redisClient.xRange(
+      'herald:{ingest}:stream',
+      String(seen[0]![0]![1]),
+      '+',
+      { COUNT: 1 },
+    );
+    assert.equal(entry?.message.uid, 'api');
+    bob.disconnect();
+    root.disconnect();
   });
 });
 

@@ -1,8 +1,13 @@
-import { type EventLimits, parseEventMessage } from '@herald/protocol';
+import {
+  type EventLimits,
+  type EventMessage,
+  parseEventMessage,
+  serializeEventMessage,
+} from '@herald/protocol';
 import type { Broker } from '../bridge/broker.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { fencedXadd, Ingest } from './ingest.js';
+import { contentId, fencedXadd, Ingest } from './ingest.js';
 import type { ClusterKeys } from './keys.js';
 import type { ClusterRedis } from './redis.js';
 
@@ -98,4 +103,31 @@ export function startIngest(parts: {
     },
   });
   return ingest;
+}
+
+/** The `uid` of entries the HTTP publish API writes itself. */
+export const API_UID = 'api';
+
+/**
+ * A broadcast straight to the stream, for the HTTP publish API in a cluster: the node that accepts
+ * the request writes the entry itself (no lease, no `events` round trip), tagged with its content
+ * id as ingest's entries are. Room-less messages go through `events` (they name no namespace).
+ */
+export function directBroadcast(
+  redis: ClusterRedis,
+  keys: ClusterKeys,
+  streamLength: number,
+): (message: EventMessage) => Promise<boolean> {
+  return async (message) => {
+    if (message.room === null || !message.namespace) return false;
+    await redis.commands.xAdd(
+      keys.stream,
+      '*',
+      broadcastEntry(API_UID, message.namespace, message.room, message.event, message.message, {
+        hid: contentId(serializeEventMessage(message)),
+      }),
+      { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: streamLength } },
+    );
+    return true;
+  };
 }

@@ -4,7 +4,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import { serializeEventMessage } from '@herald/protocol';
+import { type EventMessage, serializeEventMessage } from '@herald/protocol';
 import type { Broker } from '../bridge/broker.js';
 import type { Config } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
@@ -52,6 +52,8 @@ export function addHttpRoutes(
     logger: Logger;
     /** In a cluster: the other nodes' shares of the admin lists. */
     cluster?: AdminCluster | undefined;
+    /** In a cluster: a message written to the stream directly (false: it goes through events). */
+    clusterPublish?: ((message: EventMessage) => Promise<boolean>) | undefined;
     /** In a cluster: what health says of this node and the lease. */
     clusterHealth?: () => ClusterHealth | undefined;
   },
@@ -76,7 +78,11 @@ export function addHttpRoutes(
       apiKeys,
       maxMessageBytes: config.maxMessageBytes,
       publish: async (messages) => {
-        for (const message of messages) await broker.publish(serializeEventMessage(message));
+        for (const message of messages) {
+          // In a cluster, straight to the stream; room-less messages (and single mode) via events.
+          if (parts.clusterPublish && (await parts.clusterPublish(message))) continue;
+          await broker.publish(serializeEventMessage(message));
+        }
       },
     }),
   );
