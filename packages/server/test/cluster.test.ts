@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { waitFor } from '@herald/testkit';
+import { nextEvent, waitFor } from '@herald/testkit';
 import { runHerald } from './helpers/cli.js';
 import {
   CHAT_HANDLERS,
@@ -513,4 +513,71 @@ describe('events from the web processes: the ingest lease', () => {
       await gone.start();
     });
   }
+});
+
+describe('an undersized stream', () => {
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await startCluster(2, [
+      '--cluster-stream-length',
+      '1000',
+      '--api-key',
+      'undersized-key-0123456789abcdef',
+    ]);
+  });
+  after(() => cluster?.close());
+
+  test('a client away longer than the stream holds comes back recovered: false, counted and logged', async () => {
+    const [n1, n2] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess];
+    const alice = await cluster.connect(n1, { site: SITE1, sid: 'sid-alice' });
+    assert.deepEqual(await alice.timeout(5000).emitWithAck('doctype_subscribe', 'ToDo'), {
+      ok: true,
+    });
+    const first = nextEvent(alice, 'list_update');
+    const publish = (messages: unknown[]) =>
+      fetch(`${n2.url}/api/v1/publish/batch`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer undersized-key-0123456789abcdef',
+        },
+        body: JSON.stringify({ messages }),
+      });
+    const event = (n: number) => ({
+      site: SITE1,
+      event: 'list_update',
+      message: { n },
+      room: 'doctype:ToDo',
+    });
+    assert.equal((await publish([event(0)])).status, 202);
+    await first;
+    const { _pid: pid, _lastOffset: offset } = alice as unknown as {
+      _pid: string;
+      _lastOffset: string;
+    };
+    (alice.io as unknown as { engine: { close(): void } }).engine.close();
+    await waitFor(async () => (await cluster.redisClient.exists(`herald:session:${pid}`)) === 1, {
+      what: 'the session stored',
+    });
+    // Far more than the stream keeps, while the client is away.
+    for (let i = 0; i < 6; i++) {
+      const batch = Array.from({ length: 500 }, (_, j) => event(1 + i * 500 + j));
+      assert.equal((await publish(batch)).status, 202);
+    }
+    await waitFor(async () => (await cluster.redisClient.xLen('herald:{ingest}:stream')) < 2500, {
+      what: 'the stream trimmed',
+    });
+    const back = cluster.socket(n2, { site: SITE1, sid: 'sid-alice' });
+    Object.assign(back, { _pid: pid, _lastOffset: offset });
+    await new Promise<void>((resolve, reject) => {
+      back.once('connect', () => resolve());
+      back.once('connect_error', reject);
+      back.connect();
+    });
+    assert.equal(back.recovered, false, 'its last event is no longer in the stream');
+    const metrics = await (await fetch(`${n2.url}/metrics`)).text();
+    assert.match(metrics, /herald_recoveries_total\{outcome="offset_trimmed"\} 1/);
+    await n2.proc.waitForOutput(/no longer holds its last event.*--cluster-stream-length/);
+    back.disconnect();
+  });
 });
