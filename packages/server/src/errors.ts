@@ -175,6 +175,11 @@ export const ERRORS = {
     message: 'the folder is not a Frappe bench, or one of its files cannot be used',
     hint: 'pass --bench the folder `bench init` made (it holds Procfile, sites/ and config/)',
   },
+  HERALD_CLUSTER_NODE_ID_TAKEN: {
+    status: 409,
+    message: 'another live node of the cluster holds this node id',
+    hint: 'give each node its own --node-id (or leave it unset: host, pid and a random part), or stop the node that holds it',
+  },
 } as const satisfies Record<string, { status: number; message: string; hint: string }>;
 
 /** A stable error code of the catalogue. */
