@@ -186,6 +186,11 @@ export const ERRORS = {
     message: 'a node of the cluster did not answer in time; the answer lists what the others said',
     hint: 'the nodes named in `missing` are slow, stopped or cut off from Redis: see their /health/ready and logs',
   },
+  HERALD_CLUSTER_NODE_ID_TAKEN: {
+    status: 409,
+    message: 'another live node of the cluster holds this node id',
+    hint: 'give each node its own --node-id (or leave it unset: host, pid and a random part), or stop the node that holds it',
+  },
 } as const satisfies Record<string, { status: number; message: string; hint: string }>;
 
 /** A stable error code of the catalogue. */
