@@ -200,6 +200,18 @@ export class Metrics {
     }
   }
 
+  /** In a cluster: the number of live nodes, as this one sees them. */
+  watchNodes(count: () => number): void {
+    new Gauge({
+      name: 'herald_cluster_nodes',
+      help: 'Live nodes of the cluster (beating, their process listening), this one included',
+      registers: [this.registry],
+      collect() {
+        this.set(count());
+      },
+    });
+  }
+
   /** The label for an event name, bounded in number. */
   eventLabel(event: string): string {
     if (this.#events.has(event)) return event;

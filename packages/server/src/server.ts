@@ -8,6 +8,8 @@ import { EventRouter } from './bridge/router.js';
 import { type ClusterNode, startClusterNode } from './cluster/cluster.js';
 import type { Ingest } from './cluster/ingest.js';
 import { directBroadcast, startIngest } from './cluster/ingest-node.js';
+import { joinCluster } from './cluster/membership.js';
+import type { Nodes } from './cluster/nodes.js';
 import { clusterQuestions } from './cluster/questions.js';
 import type { Config } from './config/schema.js';
 import { mountDemo, prepareDemoConfig } from './demo.js';
@@ -89,6 +91,7 @@ export async function startHerald(
     logger,
     () => metrics,
     cluster?.adapter.adapter,
+    cluster?.presence,
   );
   const { broker, secret } = createBroker(config, logger);
   metrics = new Metrics({
@@ -102,6 +105,7 @@ export async function startHerald(
   const router = new EventRouter(io, logger, metrics, { maxBytes: config.maxMessageBytes });
   const requests = cluster ? clusterQuestions(io, cluster.nodeId, logger) : undefined;
   let ingest: Ingest | undefined;
+  let nodes: Nodes | undefined;
   addHttpRoutes(routes, {
     config,
     io,
@@ -152,10 +156,38 @@ export async function startHerald(
         limits: { maxBytes: config.maxMessageBytes },
         logger,
         metrics,
+        onHolding: (holding) => {
+          if (nodes) nodes.sweeping = holding;
+        },
       })
     : undefined;
   router.ingest = ingest;
   if (ingest) metrics.watchIngest(() => ingest!.status());
+  // This node among the cluster's (its id claimed: a live node with it stops this one here).
+  if (cluster) {
+    try {
+      nodes = await joinCluster({
+        cluster,
+        presence: cluster.presence,
+        io,
+        port: config.uds ?? config.port,
+        streamLength: config.clusterStreamLength,
+        logger,
+        metrics,
+      });
+    } catch (error) {
+      // A live node holds this id (or Redis failed): nothing may keep running.
+      sweeper.stop();
+      loader.close();
+      await ingest?.close();
+      io.close();
+      await cluster.close();
+      await broker.close();
+      throw error;
+    }
+  }
+  if (nodes && requests)
+    requests.otherNodes = () => nodes.liveNodes().filter((id) => id !== cluster!.nodeId);
   await broker.start((raw) => router.route(raw, broker.kind));
   await ingest?.start();
   try {
@@ -165,6 +197,7 @@ export async function startHerald(
     sweeper.stop();
     loader.close();
     await ingest?.close();
+    await nodes?.close();
     io.close();
     await records?.close();
     await cluster?.close();
@@ -216,6 +249,8 @@ export async function startHerald(
         loader.close();
         // A follower takes the ingest over at once, and fills what came in between.
         await ingest?.release();
+        // Its viewers stay listed for a grace while its clients recover on other nodes.
+        await nodes?.stop();
         // Closing Socket.IO stores every connected socket's session (in a cluster, in Redis: its
         // clients recover on any node); the cluster's Redis closes after those writes.
         await new Promise<void>((resolve) => {
@@ -224,6 +259,7 @@ export async function startHerald(
         });
         await records?.close();
         await ingest?.close();
+        await nodes?.close();
         await cluster?.close();
         await broker.close();
         if (config.uds) removeStaleSocket(config.uds);

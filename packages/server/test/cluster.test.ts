@@ -581,3 +581,109 @@ describe('an undersized stream', () => {
     back.disconnect();
   });
 });
+
+describe('presence across the cluster', () => {
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await startCluster(3);
+  });
+  after(() => cluster?.close());
+
+  const viewersOf = (socket: ClientSocket) => {
+    const lists: string[][] = [];
+    socket.on('doc_viewers', (data: { docname: string; users: string[] }) => {
+      lists.push(data.users);
+    });
+    return lists;
+  };
+  const nodeCount = async (node: ClusterNodeProcess) =>
+    Number(
+      /herald_cluster_nodes (\d+)/.exec(await (await fetch(`${node.url}/metrics`)).text())?.[1],
+    );
+
+  test('viewers on three nodes see the full list; a node SIGKILLed: the others are told within 15 s; herald_cluster_nodes 3, then 2', async () => {
+    const [n1, n2, n3] = cluster.nodes as [
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+    ];
+    await waitFor(async () => (await nodeCount(n1)) === 3, {
+      timeoutMs: 15_000,
+      what: 'three nodes',
+    });
+    const alice = await cluster.connect(n1, { site: SITE1, sid: 'sid-alice' });
+    const bob = await cluster.connect(n2, { site: SITE1, sid: 'sid-bob' });
+    const root = await cluster.connect(n3, { site: SITE1, sid: 'sid-admin' });
+    const aliceSees = viewersOf(alice);
+    const bobSees = viewersOf(bob);
+    for (const s of [alice, bob, root]) {
+      assert.deepEqual(await s.timeout(5000).emitWithAck('doc_open', 'ToDo', 'TD-7'), { ok: true });
+    }
+    const all = ['Administrator', 'alice@example.com', 'bob@example.com'];
+    await waitFor(
+      () => [aliceSees, bobSees].every((l) => [...(l.at(-1) ?? [])].sort().join() === all.join()),
+      {
+        what: 'the full list on every node',
+      },
+    );
+    await n3.stop('SIGKILL');
+    const killed = performance.now();
+    await waitFor(
+      () => [aliceSees, bobSees].every((l) => !(l.at(-1) ?? []).includes('Administrator')),
+      { timeoutMs: 15_000, what: "the killed node's viewer gone from the list" },
+    );
+    const took = performance.now() - killed;
+    console.log(`# viewers told of a SIGKILLed node's viewer after ${Math.round(took)} ms`);
+    assert.deepEqual([...aliceSees.at(-1)!].sort(), ['alice@example.com', 'bob@example.com']);
+    await waitFor(async () => (await nodeCount(n1)) === 2, {
+      timeoutMs: 15_000,
+      what: 'two nodes',
+    });
+    for (const s of [alice, bob]) s.disconnect();
+    await n3.start();
+  });
+
+  test("a SIGTERMed node's viewers who recover on another node never drop out of the list", async () => {
+    const [n1, n2] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess];
+    const bob = await cluster.connect(n2, { site: SITE1, sid: 'sid-bob' });
+    const bobSees = viewersOf(bob);
+    const alice = cluster.socket(n1, { site: SITE1, sid: 'sid-alice' });
+    await new Promise<void>((resolve, reject) => {
+      alice.once('connect', () => resolve());
+      alice.once('connect_error', reject);
+      alice.connect();
+    });
+    assert.deepEqual(await bob.timeout(5000).emitWithAck('doc_open', 'ToDo', 'TD-8'), { ok: true });
+    assert.deepEqual(await alice.timeout(5000).emitWithAck('doc_open', 'ToDo', 'TD-8'), {
+      ok: true,
+    });
+    await waitFor(() => (bobSees.at(-1) ?? []).includes('alice@example.com'), {
+      what: 'alice listed',
+    });
+    const { _pid: pid, _lastOffset: offset } = alice as unknown as {
+      _pid: string;
+      _lastOffset: string;
+    };
+    const listsBefore = bobSees.length;
+    await n1.stop('SIGTERM');
+    // Alice's client comes back on node 2, recovered, with her document open.
+    const back = cluster.socket(n2, { site: SITE1, sid: 'sid-alice' });
+    Object.assign(back, { _pid: pid, _lastOffset: offset });
+    await new Promise<void>((resolve, reject) => {
+      back.once('connect', () => resolve());
+      back.once('connect_error', reject);
+      back.connect();
+    });
+    assert.equal(back.recovered, true);
+    // Until the stopped node's grace (10 s) is over and it is swept: she is listed every time.
+    await waitFor(async () => (await nodeCount(n2)) === 2, {
+      timeoutMs: 20_000,
+      what: 'the stopped node swept after its grace',
+    });
+    for (const list of bobSees.slice(listsBefore))
+      assert.ok(list.includes('alice@example.com'), `alice listed in ${JSON.stringify(list)}`);
+    bob.disconnect();
+    back.disconnect();
+    await n1.start();
+  });
+});

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { RedisPresence } from '../presence/redis.js';
 import { redactUrl } from '../redis/client.js';
 import { type ClusterAdapter, createClusterAdapter } from './adapter.js';
 import { type ClusterKeys, clusterKeys } from './keys.js';
@@ -13,6 +14,8 @@ export interface ClusterNode {
   readonly keys: ClusterKeys;
   readonly redis: ClusterRedis;
   readonly adapter: ClusterAdapter;
+  /** Who views which document, on every node (presence/redis.ts). */
+  readonly presence: RedisPresence;
   /** What health reports of the cluster. */
   status(): { node: string; redis: boolean };
   /** After Socket.IO has closed (which stores every socket's session): sessions, then Redis. */
@@ -62,14 +65,22 @@ export async function startClusterNode(
     },
     'cluster mode: this node shares events, sessions and rooms with every node on this Redis',
   );
+  const presence = new RedisPresence({
+    client: redis.commands,
+    node: nodeId,
+    prefix: keys.prefix,
+    logger,
+  });
   return {
     nodeId,
     keys,
     redis,
     adapter,
+    presence,
     status: () => ({ node: nodeId, redis: redis.state.ready }),
     async close() {
       await adapter.stored();
+      await presence.close();
       await redis.close();
     },
   };

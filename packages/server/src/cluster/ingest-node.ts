@@ -61,6 +61,8 @@ export function startIngest(parts: {
   limits: EventLimits;
   logger: Logger;
   metrics: Metrics;
+  /** Told when this node starts or stops holding the lease (the holder sweeps dead nodes). */
+  onHolding?: (holding: boolean) => void;
 }): Ingest {
   const { keys, redis, metrics, logger } = parts;
   const log = logger.child({ component: 'ingest' });
@@ -97,6 +99,7 @@ export function startIngest(parts: {
     },
     onLeaseChange: (holding, reason) => {
       metrics.leaseChanges.inc({ reason });
+      parts.onHolding?.(holding);
       if (holding) log.info({ node: parts.nodeId }, 'this node holds the ingest lease');
       else if (reason === 'released') log.info('this node released the ingest lease');
       else log.warn({ reason }, 'this node lost the ingest lease');

@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import type { Presence } from '../presence/presence.js';
 import { HeldSessions } from '../rooms/held-sessions.js';
 import { roomsAdapterChecked } from '../rooms/rooms-adapter.js';
 import { limitViewerNotices } from '../rooms/viewers.js';
@@ -20,6 +21,8 @@ export function createSocketIo(
   metrics: () => Metrics | undefined,
   /** The cluster's adapter (cluster/adapter.ts), in cluster mode. */
   clusterAdapter?: typeof Adapter,
+  /** Who views which document: this process's sockets (default), or the cluster's. */
+  presence?: Presence,
 ): { io: HeraldIo; layer: SocketIoLayer } {
   const layer = new SocketIoLayer({
     logger,
@@ -78,6 +81,6 @@ export function createSocketIo(
     }),
   });
   layer.apply(io as unknown as Server);
-  limitViewerNotices(io, config.viewersIntervalMs);
+  limitViewerNotices(io, config.viewersIntervalMs, presence);
   return { io, layer };
 }
