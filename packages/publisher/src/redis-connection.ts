@@ -20,6 +20,7 @@ export class RedisConnection {
   readonly #connectTimeoutMs: number;
   #lastError = 'not connected yet';
   #connecting: Promise<unknown> | undefined;
+  #waiting: Promise<void> | undefined;
   #closed = false;
 
   constructor(
@@ -72,15 +73,26 @@ export class RedisConnection {
     });
   }
 
-  /** Waits for the first connection (bounded), so the very first command does not fail spuriously. */
+  /**
+   * Waits for the first connection (bounded), so the very first command does not fail spuriously.
+   * Every caller waits on one promise, so they go on in the order they came: commands sent
+   * while connecting keep their order.
+   */
   async ready(what: string): Promise<void> {
     if (this.client.isReady) return;
+    this.#waiting ??= this.#waitReady().finally(() => {
+      this.#waiting = undefined;
+    });
+    await this.#waiting;
+    if (!this.client.isReady) throw this.unavailable(what);
+  }
+
+  async #waitReady(): Promise<void> {
     this.connect();
     const deadline = Date.now() + this.#connectTimeoutMs;
     while (!this.client.isReady && Date.now() < deadline && !this.#closed) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    if (!this.client.isReady) throw this.unavailable(what);
   }
 
   /** HERALD_PUBLISH_REDIS_UNAVAILABLE: `cannot <what> (<where>): <reason>`. */
