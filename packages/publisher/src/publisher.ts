@@ -186,6 +186,13 @@ export function createPublisher(options: PublisherOptions): Publisher {
       'site must be the site name (the Socket.IO namespace), e.g. "erp.example.com"',
     );
   }
+  const given = (['redis', 'http', 'cluster'] as const).filter((key) => options[key] !== undefined);
+  if (given.length > 1) {
+    throw new PublishError(
+      'HERALD_PUBLISH_BAD_ARGUMENT',
+      `give one of redis, http and cluster, not ${given.join(' and ')}`,
+    );
+  }
   if (options.redis !== undefined)
     return new Publisher(options.site, new RedisTransport(options.redis, { retry: options.retry }));
   if (options.http !== undefined) {

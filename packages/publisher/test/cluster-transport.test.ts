@@ -171,6 +171,11 @@ describe('the entry it writes', () => {
       () => createPublisher({ site: SITE, cluster: {} as never }),
       badArgument(/cluster needs \{ redis \}/),
     );
+    assert.throws(
+      () =>
+        createPublisher({ site: SITE, redis: redis.url, cluster: { redis: redis.url } } as never),
+      badArgument(/give one of redis, http and cluster, not redis and cluster/),
+    );
   });
 });
 
