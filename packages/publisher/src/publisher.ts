@@ -11,6 +11,7 @@ import {
 import { PublishError } from './errors.js';
 import { PublishTransaction } from './transaction.js';
 import type { Transport } from './transport.js';
+import { type ClusterOptions, ClusterTransport } from './transport-cluster.js';
 import { HttpTransport } from './transport-http.js';
 import { type RedisClient, RedisTransport, type RetryOptions } from './transport-redis.js';
 
@@ -20,10 +21,28 @@ export interface PublisherContext {
   taskId?: string | undefined;
 }
 
-/** Where a publisher sends: Redis (`redis`: a URL or a client) or Herald's HTTP API (`http`). */
+/**
+ * Where a publisher sends: Redis `events` (`redis`: a URL or a client), Herald's HTTP API
+ * (`http`), or a Herald cluster's stream (`cluster`: written directly, see ClusterTransport).
+ */
 export type PublisherOptions =
-  | { site: string; redis: string | RedisClient; retry?: RetryOptions; http?: never }
-  | { site: string; http: { url: string; apiKey: string; timeoutMs?: number }; redis?: never };
+  | {
+      site: string;
+      redis: string | RedisClient;
+      retry?: RetryOptions;
+      http?: never;
+      cluster?: never;
+    }
+  | {
+      site: string;
+      http: { url: string; apiKey: string; timeoutMs?: number };
+      redis?: never;
+      cluster?: never;
+    }
+  | { site: string; cluster: ClusterOptions; retry?: RetryOptions; redis?: never; http?: never };
+
+/** A published message; with the cluster transport, `entryId` is its stream entry id (the clients' offset). */
+export type PublishedMessage = EventMessage & { entryId?: string };
 
 const optionalString = (value: unknown, name: string) => {
   if (value !== undefined && value !== null && typeof value !== 'string') {
@@ -84,14 +103,14 @@ export class Publisher {
   }
 
   /** Sends an already resolved message. */
-  async send(message: EventMessage): Promise<EventMessage> {
-    await this.#transport.send(message);
+  async send(message: EventMessage): Promise<PublishedMessage> {
+    const entryId = await this.#transport.send(message);
     this.#counts.published += 1;
-    return message;
+    return typeof entryId === 'string' ? { ...message, entryId } : message;
   }
 
   /** publish_realtime: resolves room and event by Frappe's rules and publishes; afterCommit needs a transaction. */
-  async publishRealtime(args: PublishArgs): Promise<EventMessage> {
+  async publishRealtime(args: PublishArgs): Promise<PublishedMessage> {
     const resolved = this.resolve(args);
     if (resolved.afterCommit) {
       throw new PublishError(
@@ -103,7 +122,7 @@ export class Publisher {
   }
 
   /** publish_progress: a `progress` event to the task, else the document, else the session user. */
-  async publishProgress(args: ProgressArgs): Promise<EventMessage> {
+  async publishProgress(args: ProgressArgs): Promise<PublishedMessage> {
     if (typeof args?.percent !== 'number' || !Number.isFinite(args.percent)) {
       throw new PublishError('HERALD_PUBLISH_BAD_ARGUMENT', 'percent must be a number');
     }
@@ -159,12 +178,19 @@ export class Publisher {
   }
 }
 
-/** Creates a publisher for one site, over Redis or Herald's HTTP publish API. */
+/** Creates a publisher for one site, over Redis, Herald's HTTP publish API or a cluster's stream. */
 export function createPublisher(options: PublisherOptions): Publisher {
   if (!options || typeof options.site !== 'string' || options.site === '') {
     throw new PublishError(
       'HERALD_PUBLISH_BAD_ARGUMENT',
       'site must be the site name (the Socket.IO namespace), e.g. "erp.example.com"',
+    );
+  }
+  const given = (['redis', 'http', 'cluster'] as const).filter((key) => options[key] !== undefined);
+  if (given.length > 1) {
+    throw new PublishError(
+      'HERALD_PUBLISH_BAD_ARGUMENT',
+      `give one of redis, http and cluster, not ${given.join(' and ')}`,
     );
   }
   if (options.redis !== undefined)
@@ -178,8 +204,20 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     return new Publisher(options.site, new HttpTransport(options.http));
   }
+  if (options.cluster !== undefined) {
+    if (typeof options.cluster !== 'object' || options.cluster === null || !options.cluster.redis) {
+      throw new PublishError(
+        'HERALD_PUBLISH_BAD_ARGUMENT',
+        "cluster needs { redis }: the cluster's Redis (a URL or a client), and prefix / streamLength when the nodes set --cluster-prefix / --cluster-stream-length",
+      );
+    }
+    return new Publisher(
+      options.site,
+      new ClusterTransport(options.cluster, { retry: options.retry }),
+    );
+  }
   throw new PublishError(
     'HERALD_PUBLISH_BAD_ARGUMENT',
-    'give either redis (a URL or a client) or http: { url, apiKey }',
+    'give one of redis (a URL or a client), http: { url, apiKey } or cluster: { redis }',
   );
 }

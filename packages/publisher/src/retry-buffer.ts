@@ -1,21 +1,23 @@
 import { PublishError } from './errors.js';
 
-/** What the buffer needs of the Redis connection. */
-export interface RetryLink {
+/** What the buffer needs of the Redis connection; `M` is what it sends, `A` the command's answer. */
+export interface RetryLink<A = number, M = string> {
   /** True while commands can be sent. */
   isReady(): boolean;
-  /** PUBLISH events: resolves with the number of subscribers that received the message. */
-  publish(raw: string): Promise<number>;
+  /** Sends one message (PUBLISH events: resolves with the number of subscribers that received it). */
+  publish(message: M): Promise<A>;
+  /** Whether an answer means delivered (default: PUBLISH reached a subscriber, the count is above 0). */
+  heard?(answer: A): boolean;
   /** The connection's last error, for messages. */
   lastError(): string;
   /** Asks for a connection (a no-op for a client the caller manages). */
   connect(): void;
 }
 
-interface Pending {
-  raw: string;
+interface Pending<A, M> {
+  message: M;
   at: number;
-  resolve(): void;
+  resolve(answer: A): void;
   reject(error: unknown): void;
 }
 
@@ -33,17 +35,20 @@ const MAX_PROBE_MS = 100;
  * fails (Redis unreachable) or reaches 0 subscribers (Herald not subscribed yet, e.g. still
  * resubscribing after a Redis restart) keeps its message at the head of the queue, and what was
  * published later waits behind it. Bounded in count and age: a message that does not fit, or is
- * not delivered within `maxAgeMs`, is dropped, counted and its publish rejected.
+ * not delivered within `maxAgeMs`, is dropped, counted and its publish rejected. The cluster
+ * transport's XADD is delivered once Redis wrote the entry (`heard`), so only an unreachable Redis
+ * holds it.
  *
  * One loop sends at a time. While deliveries succeed it sends up to MAX_BATCH messages at once;
  * after a failure it sends the oldest alone, every FIRST_PROBE_MS..MAX_PROBE_MS, until one is
  * heard, so nothing published later can reach a subscriber before it.
  */
-export class RetryBuffer {
-  readonly #items: Pending[] = [];
+export class RetryBuffer<A = number, M = string> {
+  readonly #items: Pending<A, M>[] = [];
   readonly #maxQueued: number;
   readonly #maxAgeMs: number;
-  readonly #link: RetryLink;
+  readonly #link: RetryLink<A, M>;
+  readonly #heard: (answer: A) => boolean;
   /** The first `#inFlight` items are being sent: never expired under the loop's feet. */
   #inFlight = 0;
   #running = false;
@@ -54,18 +59,19 @@ export class RetryBuffer {
   #timer: NodeJS.Timeout | undefined;
   dropped = 0;
 
-  constructor(options: { maxQueued: number; maxAgeMs: number }, link: RetryLink) {
+  constructor(options: { maxQueued: number; maxAgeMs: number }, link: RetryLink<A, M>) {
     this.#maxQueued = options.maxQueued;
     this.#maxAgeMs = options.maxAgeMs;
     this.#link = link;
+    this.#heard = link.heard ?? ((answer) => (answer as number) > 0);
   }
 
   get size(): number {
     return this.#items.length;
   }
 
-  /** Queues a message; its promise resolves once a subscriber got it, or rejects when dropped. */
-  push(raw: string): Promise<void> {
+  /** Queues a message; its promise resolves (with the answer) once delivered, or rejects when dropped. */
+  push(message: M): Promise<A> {
     if (this.#closed)
       return Promise.reject(new PublishError('HERALD_PUBLISH_CLOSED', 'the publisher is closed'));
     this.expire();
@@ -89,8 +95,8 @@ export class RetryBuffer {
       },
       Math.max(20, Math.min(1000, this.#maxAgeMs / 4)),
     ).unref();
-    const queued = new Promise<void>((resolve, reject) =>
-      this.#items.push({ raw, at: Date.now(), resolve, reject }),
+    const queued = new Promise<A>((resolve, reject) =>
+      this.#items.push({ message, at: Date.now(), resolve, reject }),
     );
     void this.#run();
     return queued;
@@ -159,20 +165,20 @@ export class RetryBuffer {
         this.#inFlight = batch.length;
         // async: a client that throws instead of rejecting must not end the loop (or the process).
         const answers = await Promise.allSettled(
-          batch.map(async (item) => this.#link.publish(item.raw)),
+          batch.map(async (item) => this.#link.publish(item.message)),
         );
         this.#inFlight = 0;
         if (this.#closed) return;
         // The batch is still the head of the queue: put back, in order, what was not heard.
-        const kept: Pending[] = [];
+        const kept: Pending<A, M>[] = [];
         let failure: Waiting;
         answers.forEach((answer, i) => {
           const item = batch[i]!;
-          if (answer.status === 'fulfilled' && answer.value > 0) {
+          if (answer.status === 'fulfilled' && this.#heard(answer.value)) {
             // Heard. A message heard after an earlier one of its batch was not could only come
             // from a subscriber arriving between two pipelined commands; sending it again would
             // deliver it twice, so it counts as delivered.
-            item.resolve();
+            item.resolve(answer.value);
             return;
           }
           kept.push(item);

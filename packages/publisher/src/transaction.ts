@@ -1,6 +1,6 @@
 import type { EventMessage, ProgressArgs, PublishArgs } from '@herald/protocol';
 import { PublishError } from './errors.js';
-import type { Publisher } from './publisher.js';
+import type { PublishedMessage, Publisher } from './publisher.js';
 
 /** A plain object's own keys sorted, so that JSON text no longer depends on insertion order. */
 function sortedKeys(_key: string, value: unknown): unknown {
@@ -38,7 +38,7 @@ export class PublishTransaction {
   }
 
   /** Publishes now, or after the commit when the resolved call says so. */
-  async publishRealtime(args: PublishArgs): Promise<EventMessage> {
+  async publishRealtime(args: PublishArgs): Promise<PublishedMessage> {
     this.#check();
     const resolved = this.#publisher.resolve(args);
     if (!resolved.afterCommit) return this.#publisher.send(resolved.message);
@@ -49,7 +49,7 @@ export class PublishTransaction {
   }
 
   /** publish_progress inside the transaction (never after-commit: progress is live). */
-  publishProgress(args: ProgressArgs): Promise<EventMessage> {
+  publishProgress(args: ProgressArgs): Promise<PublishedMessage> {
     this.#check();
     return this.#publisher.publishProgress(args);
   }
@@ -60,13 +60,14 @@ export class PublishTransaction {
   }
 
   /** Sends what waited, in order; rejects with the first failure (the rest is not sent). */
-  async commit(): Promise<EventMessage[]> {
+  async commit(): Promise<PublishedMessage[]> {
     this.#check();
     this.#open = false;
     const messages = [...this.#queued.values()];
     this.#queued.clear();
-    for (const message of messages) await this.#publisher.send(message);
-    return messages;
+    const sent: PublishedMessage[] = [];
+    for (const message of messages) sent.push(await this.#publisher.send(message));
+    return sent;
   }
 
   /** Drops what waited. */

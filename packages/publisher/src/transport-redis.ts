@@ -1,11 +1,10 @@
 import { EVENTS_CHANNEL, type EventMessage, serializeEventMessage } from '@herald/protocol';
-import { createClient, type RedisClientType } from 'redis';
 import { PublishError } from './errors.js';
+import { type RedisClient, RedisConnection } from './redis-connection.js';
 import { RetryBuffer } from './retry-buffer.js';
 import type { Transport } from './transport.js';
 
-/** A Redis client of the official `redis` package. */
-export type RedisClient = RedisClientType;
+export type { RedisClient } from './redis-connection.js';
 
 /** Retry settings: how many messages, and for how long, to keep while Redis is down. */
 export interface RetryOptions {
@@ -13,7 +12,7 @@ export interface RetryOptions {
   maxAgeMs: number;
 }
 
-const redactUrl = (url: string) => url.replace(/\/\/([^@/]*):[^@/]*@/, '//$1:***@');
+const WHAT = 'publish to Redis';
 
 /**
  * `PUBLISH events <json>` on Redis, as Frappe's publish_realtime does. A publish resolves only
@@ -24,70 +23,46 @@ const redactUrl = (url: string) => url.replace(/\/\/([^@/]*):[^@/]*@/, '//$1:***
  * order, until a subscriber got it (see RetryBuffer).
  */
 export class RedisTransport implements Transport {
-  readonly #client: RedisClient;
-  readonly #owned: boolean;
-  readonly #where: string;
+  readonly #redis: RedisConnection;
   readonly #buffer: RetryBuffer | undefined;
-  readonly #connectTimeoutMs: number;
-  #lastError = 'not connected yet';
-  #connecting: Promise<unknown> | undefined;
   #closed = false;
 
   constructor(
     redis: string | RedisClient,
     options: { retry?: RetryOptions | undefined; connectTimeoutMs?: number } = {},
   ) {
-    this.#connectTimeoutMs = options.connectTimeoutMs ?? 2000;
+    this.#redis = new RedisConnection(redis, {
+      connectTimeoutMs: options.connectTimeoutMs,
+      onReady: () => this.#buffer?.wake(),
+    });
     this.#buffer = options.retry
       ? new RetryBuffer(options.retry, {
-          isReady: () => this.#client.isReady,
-          lastError: () => this.#lastError,
+          isReady: () => this.#redis.isReady,
+          lastError: () => this.#redis.lastError(),
           publish: (raw) => this.#publish(raw),
-          connect: () => this.#connect(),
+          connect: () => this.#redis.connect(),
         })
       : undefined;
-    if (typeof redis === 'string') {
-      this.#where = redactUrl(redis);
-      const socket = redis.startsWith('unix://')
-        ? { path: decodeURIComponent(new URL(redis).pathname) }
-        : {};
-      this.#client = createClient({
-        ...(redis.startsWith('unix://') ? {} : { url: redis }),
-        disableOfflineQueue: true,
-        socket: {
-          ...socket,
-          connectTimeout: this.#connectTimeoutMs,
-          reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
-        },
-      }) as RedisClient;
-      this.#owned = true;
-    } else {
-      this.#client = redis;
-      this.#where = 'the given Redis client';
-      this.#owned = false;
-    }
-    // An outage must never crash the host process: errors are kept for the next rejection.
-    this.#client.on('error', (error: Error) => {
-      this.#lastError = error.message || String(error);
-    });
-    this.#client.on('ready', () => this.#buffer?.wake());
   }
 
   async send(message: EventMessage): Promise<void> {
     if (this.#closed) throw new PublishError('HERALD_PUBLISH_CLOSED', 'the publisher is closed');
     const raw = serializeEventMessage(message);
-    if (this.#buffer) return this.#buffer.push(raw);
-    await this.#ready();
+    if (this.#buffer) {
+      await this.#buffer.push(raw);
+      return;
+    }
+    await this.#redis.ready(WHAT);
     let receivers: number;
     try {
       receivers = await this.#publish(raw);
     } catch (error) {
-      throw this.#unavailable(error);
+      throw this.#redis.unavailable(WHAT, error);
     }
     if (receivers === 0) {
       throw new PublishError(
         'HERALD_PUBLISH_NO_SUBSCRIBER',
-        `Redis (${this.#where}) took the message but no subscriber of events got it: it reached nobody`,
+        `Redis (${this.#redis.where}) took the message but no subscriber of events got it: it reached nobody`,
       );
     }
   }
@@ -101,40 +76,11 @@ export class RedisTransport implements Transport {
     this.#buffer?.clear(
       new PublishError('HERALD_PUBLISH_CLOSED', 'the publisher was closed before Redis came back'),
     );
-    if (!this.#owned) return;
-    if (this.#client.isReady) await this.#client.quit().catch(() => this.#client.destroy());
-    else if (this.#client.isOpen) this.#client.destroy();
+    await this.#redis.close();
   }
 
   /** PUBLISH events: resolves with the number of subscribers that received the message. */
   #publish(raw: string): Promise<number> {
-    return this.#client.publish(EVENTS_CHANNEL, raw);
-  }
-
-  #connect(): void {
-    if (!this.#owned || this.#client.isOpen) return;
-    this.#connecting ??= this.#client.connect().catch((error: Error) => {
-      this.#lastError = error.message;
-    });
-  }
-
-  /** Waits for the first connection (bounded), so the very first publish does not fail spuriously. */
-  async #ready(): Promise<void> {
-    if (this.#client.isReady) return;
-    this.#connect();
-    const deadline = Date.now() + this.#connectTimeoutMs;
-    while (!this.#client.isReady && Date.now() < deadline && !this.#closed) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    if (!this.#client.isReady) throw this.#unavailable();
-  }
-
-  #unavailable(error?: unknown): PublishError {
-    const reason = error instanceof Error ? error.message : this.#lastError;
-    return new PublishError(
-      'HERALD_PUBLISH_REDIS_UNAVAILABLE',
-      `cannot publish to Redis (${this.#where}): ${reason}`,
-      { cause: error },
-    );
+    return this.#redis.client.publish(EVENTS_CHANNEL, raw);
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { PublishArgs } from '@herald/protocol';
-import { createPublisher, PublishError } from '@herald/publisher';
+import { createPublisher, PublishError, type Publisher } from '@herald/publisher';
 import type { Command } from 'commander';
 
 /** The options of `herald publish`, as commander parses them. */
@@ -17,6 +17,9 @@ export interface PublishCommandOptions {
   redis?: string;
   http?: string;
   apiKey?: string;
+  clusterStream?: string;
+  clusterPrefix?: string;
+  clusterStreamLength?: string;
 }
 
 /** A usage error: the named flag is wrong (exit code 2). */
@@ -83,18 +86,49 @@ export async function runPublish(
   let args: PublishArgs;
   try {
     args = publishArgs(options);
-    if (!options.redis === !options.http)
-      throw new UsageError('give one transport: --redis URL, or --http URL with --api-key K');
+    const transports = [options.redis, options.http, options.clusterStream].filter(Boolean);
+    if (transports.length !== 1)
+      throw new UsageError(
+        'give one transport: --redis URL, --http URL with --api-key K, or --cluster-stream URL',
+      );
     if (options.http && !options.apiKey) throw new UsageError('--http needs --api-key');
+    if (
+      !options.clusterStream &&
+      (options.clusterPrefix !== undefined || options.clusterStreamLength !== undefined)
+    )
+      throw new UsageError('--cluster-prefix and --cluster-stream-length go with --cluster-stream');
+    if (options.clusterStreamLength !== undefined && !/^\d+$/.test(options.clusterStreamLength))
+      throw new UsageError(
+        `--cluster-stream-length must be a whole number (got ${options.clusterStreamLength})`,
+      );
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.err(`herald publish: ${error.message}\n`);
     return 2;
   }
   const site = options.site!;
-  const publisher = options.redis
-    ? createPublisher({ site, redis: options.redis })
-    : createPublisher({ site, http: { url: options.http!, apiKey: options.apiKey! } });
+  let publisher: Publisher;
+  try {
+    publisher = options.clusterStream
+      ? createPublisher({
+          site,
+          cluster: {
+            redis: options.clusterStream,
+            prefix: options.clusterPrefix,
+            streamLength:
+              options.clusterStreamLength === undefined
+                ? undefined
+                : Number(options.clusterStreamLength),
+          },
+        })
+      : options.redis
+        ? createPublisher({ site, redis: options.redis })
+        : createPublisher({ site, http: { url: options.http!, apiKey: options.apiKey! } });
+  } catch (error) {
+    if (!(error instanceof PublishError)) throw error;
+    io.err(`herald publish: ${error.message}\n`);
+    return 2;
+  }
   try {
     const sent = await publisher.publishRealtime(args);
     io.out(`${JSON.stringify(sent)}\n`);
@@ -129,6 +163,18 @@ export function registerPublishCommand(program: Command): void {
     .option('--redis <url>', 'publish on this Redis (the channel events)')
     .option('--http <url>', "publish through a Herald server's HTTP API")
     .option('--api-key <key>', 'the API key for --http')
+    .option(
+      '--cluster-stream <url>',
+      "write to a Herald cluster's stream on this Redis (the nodes' --cluster-redis, else --redis)",
+    )
+    .option(
+      '--cluster-prefix <prefix>',
+      "with --cluster-stream: the nodes' --cluster-prefix (default herald)",
+    )
+    .option(
+      '--cluster-stream-length <n>',
+      "with --cluster-stream: the nodes' --cluster-stream-length (default 20000)",
+    )
     .action(async (options: PublishCommandOptions) => {
       const code = await runPublish(options, {
         out: (text) => process.stdout.write(text),
