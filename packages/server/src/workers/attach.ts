@@ -18,6 +18,32 @@ function send(message: WorkerMessage): void {
 }
 
 /**
+ * Tells the primary which worker holds a new Engine.IO session before the handshake is answered.
+ * sticky's setupWorker says so (`sticky:connection`) on the engine's `connection` event, which
+ * comes after the answer has been written: the client's next request (a new connection, each
+ * answer says `Connection: close`) could reach the primary first and be handed round robin to
+ * another worker, which answers 400 "Session ID unknown" and the client reconnects (measured: a
+ * few clients of each reload, also at first connects). The same message, sent and written as the
+ * id is made (engine.io's documented `generateId` hook), closes that gap; setupWorker's own later
+ * one changes nothing.
+ */
+function announceSessionsEarly(io: HeraldIo): void {
+  const engine = io.engine;
+  const generateId = engine.generateId.bind(engine);
+  engine.generateId = async (req) => {
+    const id = await generateId(req);
+    await new Promise<void>((resolve) => {
+      if (!process.connected) resolve();
+      else
+        process.send?.({ type: 'sticky:connection', data: id }, undefined, undefined, () =>
+          resolve(),
+        );
+    });
+    return id;
+  };
+}
+
+/**
  * Makes a started Herald a worker of `herald serve --workers` instead of a server that listens:
  * its connections come from the primary (@socket.io/sticky's setupWorker: every response says
  * `Connection: close`, so a kept-alive connection never carries another session's request), the
@@ -35,6 +61,7 @@ export function attachToPrimary(parts: {
     throw new Error('listen: "sticky-worker" runs only in a worker of herald serve --workers');
   }
   setupWorker(io as unknown as Server);
+  announceSessionsEarly(io);
   const pending = new Map<number, (answer: { text?: string; error?: string }) => void>();
   let next = 0;
   const onMessage = (message: unknown) => {
