@@ -22,8 +22,8 @@ function send(message: WorkerMessage): void {
  * sticky's setupWorker says so (`sticky:connection`) on the engine's `connection` event, which
  * comes after the answer has been written: the client's next request (a new connection, each
  * answer says `Connection: close`) could reach the primary first and be handed round robin to
- * another worker, which answers 400 "Session ID unknown" and the client reconnects (measured: a
- * few clients of each reload, also at first connects). The same message, sent and written as the
+ * another worker, which answers 400 "Session ID unknown" and the client reconnects (seen in the
+ * workers' logs on a busy machine, as two 400s for one new session). The same message, sent and written as the
  * id is made (engine.io's documented `generateId` hook), closes that gap; setupWorker's own later
  * one changes nothing.
  */
