@@ -6,11 +6,14 @@
  * SIGHUPs and `herald reload` runs.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  delay,
   freePort,
   startRedis,
   startTestBackend,
@@ -198,6 +201,9 @@ describe('herald serve --workers: several processes on one port', () => {
     });
     // A tick published after these arrives after them: nothing later of the twenty can come.
     await everyoneReceives('one more tick everywhere');
+    // Until cluster mode routes events (issue 19, step 3: the ingest lease), each worker
+    // subscribes to `events` and delivers to its own sockets: also exactly once. TODO(cluster):
+    // this test stays as it is then; it checks the lease's one broadcast per event.
     const expected = Array.from({ length: last - first + 1 }, (_, i) => first + i);
     for (const client of clients) {
       assert.deepEqual(
@@ -275,8 +281,47 @@ describe('herald serve --workers: several processes on one port', () => {
     assert.ok(hit.length < clients.length, 'the other worker kept its clients');
     await waitFor(allConnected, { timeoutMs: 30_000, what: 'every client connected again' });
     await everyoneReceives('a tick everywhere after the kill');
+    // TODO(cluster): after a SIGKILL a client comes back with recovered: false; with the socket
+    // records (issue 19, step 6) assert here that it is back in rooms it joined by request (a
+    // doc_subscribe before the kill) without asking again.
     const back = hit.map((client) => client.outages.at(-1)!.back! - killedAt);
     t.diagnostic(`clients of the killed worker back after ${back.join(', ')} ms`);
+  });
+
+  test('a request the primary holds for a worker that is killed is ended, not left open', async () => {
+    // A polling session, opened as socket.io-client opens one ...
+    const handshake = await fetch(`http://127.0.0.1:${port}/socket.io/?EIO=4&transport=polling`);
+    const { sid } = JSON.parse((await handshake.text()).slice(1)) as { sid: string };
+    // ... and a POST of it whose body has not all come: the primary keeps the connection and
+    // feeds its bytes to the session's worker.
+    const post = createConnection({ host: '127.0.0.1', port });
+    await once(post, 'connect');
+    let answer = '';
+    post.on('data', (chunk) => {
+      answer += chunk;
+    });
+    post.on('error', () => undefined);
+    const closed = once(post, 'close');
+    post.write(
+      `POST /socket.io/?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: 100\r\n\r\n40`,
+    );
+    // It reaches its worker within milliseconds, which waits for the rest of the body.
+    await delay(500);
+    assert.equal(answer, '', 'the POST is not answered before its body is complete');
+    // Whichever worker holds the session: both are killed.
+    const killed = [...liveWorkers(herald).values()];
+    for (const pid of killed) process.kill(pid, 'SIGKILL');
+    const ended = await Promise.race([closed.then(() => true), delay(5_000).then(() => false)]);
+    post.destroy();
+    assert.ok(ended, 'the held connection was closed once its worker was gone');
+    await herald.waitForOutput(/ended 1 request the primary held for worker \d+/);
+    await waitFor(
+      () =>
+        liveWorkers(herald).size === 2 &&
+        killed.every((pid) => ![...liveWorkers(herald).values()].includes(pid)),
+      { timeoutMs: START_MS, what: 'two new workers' },
+    );
+    await waitFor(allConnected, { timeoutMs: 30_000, what: 'every client connected again' });
   });
 
   /**

@@ -11,6 +11,7 @@ import { HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { listen, removeStaleSocket } from '../wiring/listen.js';
 import { GroupMetrics } from './group-metrics.js';
+import { HeldRequests } from './held-requests.js';
 import { heraldType, type PrimaryMessage } from './messages.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { stickyRouting } from './routing.js';
@@ -75,6 +76,7 @@ export class Primary {
   readonly #http: HttpServer;
   readonly #members = new Map<number, Member>();
   readonly #metrics: GroupMetrics;
+  readonly #held = new HeldRequests();
   readonly #count: number;
   #nodeId = '';
   #numbers = 0;
@@ -235,6 +237,7 @@ export class Primary {
     const worker = cluster.fork();
     // Not routed to until it is ready (routing.ts).
     stickyRouting.unroute(worker);
+    this.#held.track(worker);
     // A message to a worker that has just gone fails on its channel: logged, never a crash.
     worker.on('error', (error: Error) =>
       this.#logger.warn({ worker: number, err: error }, 'a message to a worker failed'),
@@ -295,6 +298,13 @@ export class Primary {
       this.#members.delete(worker.id);
       this.#metrics.forget(worker);
       this.#metrics.ready.set(this.#readyCount());
+      const ended = this.#held.release(worker);
+      if (ended > 0) {
+        this.#logger.info(
+          { worker: number, ended },
+          `ended ${ended} request${ended === 1 ? '' : 's'} the primary held for worker ${number}`,
+        );
+      }
       if (was === 'starting')
         failReady(
           new Error(
@@ -378,6 +388,7 @@ export class Primary {
   }
 
   #onMessage(worker: Worker, message: unknown): void {
+    this.#held.onMessage(worker, message);
     const type = heraldType(message);
     if (type === 'herald:metrics-answer') this.#metrics.onMessage(worker, message);
     else if (type === 'herald:group-metrics') {
