@@ -374,7 +374,7 @@ describe('herald serve --workers: several processes on one port', () => {
       (line) => line.pid === undefined || /^(worker \d+|stopping worker|reload)/.test(line.msg),
     );
     const at = (pattern: RegExp) => lineIndex(primary, pattern);
-    const order = [...old.keys()].flatMap((number) => {
+    const steps = [...old.keys()].map((number) => {
       const replaced = primary.find((line) => line.old === number && /replaced by/.test(line.msg));
       assert.ok(replaced, `worker ${number} replaced`);
       const fresh = replaced.new as number;
@@ -385,6 +385,8 @@ describe('herald serve --workers: several processes on one port', () => {
         at(new RegExp(`^worker ${number} exited`)),
       ];
     });
+    // In the order the primary replaced them (not necessarily the order they became ready in).
+    const order = steps.sort((a, b) => a[0]! - b[0]!).flat();
     assert.ok(!order.includes(-1), `every step logged: ${order}`);
     assert.deepEqual(
       order,
