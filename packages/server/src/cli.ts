@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerFrappeCommand } from './commands/frappe.js';
 import { registerPublishCommand } from './commands/publish.js';
+import { registerReloadCommand } from './commands/reload.js';
 import { registerServeCommand } from './commands/serve.js';
 import { VERSION } from './version.js';
 
@@ -14,5 +15,6 @@ registerServeCommand(program);
 registerDoctorCommand(program);
 registerPublishCommand(program);
 registerFrappeCommand(program);
+registerReloadCommand(program);
 
 await program.parseAsync(process.argv);

@@ -27,6 +27,7 @@ import { addHttpRoutes, createHttp, type HttpRoute } from './wiring/http-routes.
 import { listen, removeStaleSocket } from './wiring/listen.js';
 import { createSocketIo } from './wiring/socketio.js';
 import { createBackchannel, wireSockets } from './wiring/sockets.js';
+import { attachToPrimary } from './workers/attach.js';
 
 export type { HttpRoute } from './wiring/http-routes.js';
 
@@ -73,7 +74,15 @@ export interface Herald {
 /** Wires the parts together and starts listening (the `herald serve` command, embeddable). */
 export async function startHerald(
   given: Config,
-  options: { logger?: Logger } = {},
+  options: {
+    logger?: Logger;
+    /**
+     * `port` (the default): listen on --port or --uds. `sticky-worker`: a worker of `herald serve
+     * --workers` (workers/worker.ts), which does not listen: the primary hands it its connections
+     * (workers/attach.ts), and `config.port` is the primary's port.
+     */
+    listen?: 'port' | 'sticky-worker';
+  } = {},
 ): Promise<Herald> {
   const config: Config = { ...given };
   if (config.demo) prepareDemoConfig(config);
@@ -191,7 +200,8 @@ export async function startHerald(
   await broker.start((raw) => router.route(raw, broker.kind));
   await ingest?.start();
   try {
-    await listen(http, config);
+    if (options.listen === 'sticky-worker') attachToPrimary({ io, routes, metrics, logger });
+    else await listen(http, config);
   } catch (error) {
     // Nothing may keep running when the server cannot start (an embedder would leak it).
     sweeper.stop();
@@ -205,14 +215,23 @@ export async function startHerald(
     throw error;
   }
   const address = http.address();
-  const port = typeof address === 'object' && address ? (address as AddressInfo).port : undefined;
+  const port =
+    options.listen === 'sticky-worker'
+      ? config.uds === undefined
+        ? config.port
+        : undefined
+      : typeof address === 'object' && address
+        ? (address as AddressInfo).port
+        : undefined;
   const url = port !== undefined ? `http://127.0.0.1:${port}` : String(config.uds);
   // The demo site answers the backchannel on Herald's own port.
   if (demo && port !== undefined) config.backend ??= url;
   if (demo) logger.info(demo.banner(url));
   logger.info(
     { url, port, uds: config.uds, backend: config.backend ?? 'derived from each request' },
-    `Herald listening on ${config.uds ?? `port ${port}`}`,
+    options.listen === 'sticky-worker'
+      ? `Herald worker ready: its connections come from the primary on ${config.uds ?? `port ${port}`}`
+      : `Herald listening on ${config.uds ?? `port ${port}`}`,
   );
   logger.info(describeBackchannel(config));
 

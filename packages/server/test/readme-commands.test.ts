@@ -69,6 +69,13 @@ const PLAN: Record<string, Step> = {
     kind: 'serve',
   },
   'npx herald serve --help': { kind: 'run', expect: /Usage: herald serve \[options\]/ },
+  // Several processes on one machine
+  'npx herald serve --workers auto --cluster --redis redis://127.0.0.1:6379 --pid-file /tmp/herald.pid':
+    { kind: 'serve' },
+  'npx herald reload --pid-file /tmp/herald.pid': {
+    kind: 'run',
+    expect: /sent SIGHUP to Herald \(process \d+, from .*herald\.pid\)/,
+  },
   // Installing it elsewhere
   'npm run pack': { kind: 'run', expect: /5 tarballs in / },
   'npm install --prefix /opt/herald ./packs/*.tgz': { kind: 'run' },
@@ -196,6 +203,7 @@ function fillIn(command: string): string {
   return command
     .replaceAll('/home/frappe/frappe-bench', bench)
     .replaceAll('/opt/herald', install)
+    .replaceAll('/tmp/herald.pid', join(work, 'herald.pid'))
     .replaceAll('/usr/bin/node', process.execPath)
     .replaceAll('<key>', API_KEY)
     .replaceAll('127.0.0.1:6379', `127.0.0.1:${redis.port}`)

@@ -5,6 +5,8 @@ import { defaultText, SETTING_LIST } from '../config/settings.js';
 import { HeraldError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { startHerald } from '../server.js';
+import { removePidFile, writePidFile } from '../workers/pid-file.js';
+import { runPrimary } from '../workers/primary.js';
 
 /** Adds `herald serve`: every setting as a flag, with its environment variables and default. */
 export function registerServeCommand(program: Command): void {
@@ -48,15 +50,24 @@ export function registerServeCommand(program: Command): void {
     }
     const { config } = loaded;
     const logger = createLogger(config);
+    if (config.workers !== undefined) {
+      await runPrimary(config, logger);
+      return;
+    }
     let herald: Awaited<ReturnType<typeof startHerald>>;
     try {
       herald = await startHerald(config, { logger });
+      if (config.pidFile) writePidFile(config.pidFile);
     } catch (error) {
       const known = error instanceof HeraldError ? { code: error.code, hint: error.hint } : {};
       logger.fatal({ err: error, ...known }, (error as Error).message);
       process.exit(known.code === 'HERALD_CONFIG_INVALID' ? 2 : 1);
     }
     let stopping = false;
+    const exit = () => {
+      if (config.pidFile) removePidFile(config.pidFile);
+      process.exit(0);
+    };
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
@@ -65,17 +76,20 @@ export function registerServeCommand(program: Command): void {
         logger.warn(
           `graceful stop took longer than ${config.shutdownTimeoutMs} ms; exiting anyway`,
         );
-        process.exit(0);
+        exit();
       }, config.shutdownTimeoutMs).unref();
-      herald.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'error while stopping');
-          process.exit(0);
-        },
-      );
+      herald.close().then(exit, (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        exit();
+      });
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    // Node's default for SIGHUP is to exit: a `herald reload` meant for workers must not stop this.
+    process.on('SIGHUP', () =>
+      logger.warn(
+        'SIGHUP: a reload replaces the worker processes of --workers; this server runs as one process and goes on unchanged (restart it to run a new version)',
+      ),
+    );
   });
 }
