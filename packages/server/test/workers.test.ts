@@ -40,8 +40,8 @@ interface GroupClient {
   transports: Transports;
   /** The `n` of every `tick` event, in order of arrival. */
   ticks: number[];
-  /** Each disconnect: when, why, and when it was connected again. */
-  outages: { at: number; reason: string; back?: number }[];
+  /** Each disconnect: when, why, when it was connected again, and whether it was recovered. */
+  outages: { at: number; reason: string; back?: number; recovered?: boolean }[];
 }
 
 /** A line of the herald process's JSON log. */
@@ -111,7 +111,10 @@ describe('herald serve --workers: several processes on one port', () => {
     socket.on('disconnect', (reason) => client.outages.push({ at: Date.now(), reason }));
     socket.on('connect', () => {
       const last = client.outages.at(-1);
-      if (last && last.back === undefined) last.back = Date.now();
+      if (last && last.back === undefined) {
+        last.back = Date.now();
+        last.recovered = socket.recovered;
+      }
     });
     clients.push(client);
     return client;
@@ -335,6 +338,7 @@ describe('herald serve --workers: several processes on one port', () => {
     const old = liveWorkers(herald);
     const logStart = logLines(herald).length;
     const outagesBefore = clients.map((client) => client.outages.length);
+    const firstTick = n + 1;
     let flowing = true;
     const flow = (async () => {
       while (flowing) {
@@ -423,10 +427,22 @@ describe('herald serve --workers: several processes on one port', () => {
         `${client.name}: no tick twice`,
       );
     }
-    // TODO(cluster): with the cluster adapter (issue 19, step 2), every reconnect here is
-    // recovered: assert `client.socket.recovered === true` after each outage, and that every tick
-    // published during the reload reached every client (no gap in `client.ticks`).
-    await everyoneReceives('a tick everywhere after the reload');
+    // Every reconnect is recovered (the old worker stored its sessions as it stopped), and every
+    // tick published during the reload reached every client: nothing lost.
+    for (const [i, client] of clients.entries()) {
+      for (const outage of client.outages.slice(outagesBefore[i]))
+        if (outage.back !== undefined)
+          assert.equal(outage.recovered, true, `${client.name} recovered after ${outage.reason}`);
+    }
+    const lastTick = await everyoneReceives('a tick everywhere after the reload');
+    const expected = Array.from({ length: lastTick - firstTick }, (_, i) => firstTick + i);
+    for (const client of clients) {
+      assert.deepEqual(
+        client.ticks.filter((value) => value >= firstTick && value < lastTick),
+        expected,
+        `${client.name}: every tick of the reload, once, in order`,
+      );
+    }
   };
 
   test('SIGHUP with events flowing replaces every worker one at a time; every client is back within 5 s', async (t) => {
