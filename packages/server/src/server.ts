@@ -5,6 +5,7 @@ import { describeBackchannel } from './auth/authenticate.js';
 import type { Backchannel } from './auth/backchannel.js';
 import type { Broker } from './bridge/broker.js';
 import { EventRouter } from './bridge/router.js';
+import { STREAMS_ADAPTER_VERSION } from './cluster/adapter.js';
 import { type ClusterNode, startClusterNode } from './cluster/cluster.js';
 import type { Ingest } from './cluster/ingest.js';
 import { directBroadcast, startIngest } from './cluster/ingest-node.js';
@@ -22,6 +23,7 @@ import type { NamespaceSweeper } from './namespaces.js';
 import type { HeraldIo } from './session.js';
 import type { LayerCounts } from './socketio/link.js';
 import type { CoalescingCounts } from './socketio/write-coalescing.js';
+import { VERSION } from './version.js';
 import { createBroker } from './wiring/broker.js';
 import { addHttpRoutes, createHttp, type HttpRoute } from './wiring/http-routes.js';
 import { listen, removeStaleSocket } from './wiring/listen.js';
@@ -181,6 +183,13 @@ export async function startHerald(
         io,
         port: config.uds ?? config.port,
         streamLength: config.clusterStreamLength,
+        settings: {
+          recoveryWindowMs: config.recoveryWindowMs,
+          streamLength: config.clusterStreamLength,
+          maxMessageBytes: config.maxMessageBytes,
+          adapter: `@socket.io/redis-streams-adapter@${STREAMS_ADAPTER_VERSION}`,
+          version: VERSION,
+        },
         logger,
         metrics,
       });

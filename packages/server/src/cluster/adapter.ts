@@ -16,6 +16,9 @@ import type { ClusterKeys } from './keys.js';
 import type { ClusterRedis } from './redis.js';
 import { decodeSession, encodeSession } from './session-codec.js';
 
+/** The adapter version Herald pins and patches (socketio/streams-adapter.ts). */
+export const STREAMS_ADAPTER_VERSION = '0.3.1';
+
 /** How often at most an undersized stream is warned about. */
 const TRIMMED_WARNING_MS = 10 * 60_000;
 

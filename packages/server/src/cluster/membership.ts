@@ -24,6 +24,8 @@ export async function joinCluster(parts: {
   io: HeraldIo;
   port: number | string;
   streamLength: number;
+  /** Settings that must match on every node, kept in the node's record. */
+  settings: Record<string, string | number>;
   logger: Logger;
   metrics: Metrics;
 }): Promise<Nodes> {
@@ -60,6 +62,8 @@ export async function joinCluster(parts: {
     info: { port: parts.port },
     extra: () => ({
       sockets: siteNamespaces(parts.io).reduce((sum, nsp) => sum + nsp.sockets.size, 0),
+      // The settings every node must agree on (herald doctor compares them across nodes).
+      ...parts.settings,
     }),
     presence: parts.presence,
     logger,

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { authenticate } from '../auth/authenticate.js';
 import { Backchannel } from '../auth/backchannel.js';
 import type { SocketSecret } from '../auth/socket-secret.js';
@@ -16,7 +14,6 @@ import { HandlerRegistry } from '../handlers/registry.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { NamespaceSweeper } from '../namespaces.js';
-import { createRedis, type RedisClient, redactUrl } from '../redis/client.js';
 import { CoreHandlers } from '../rooms/core-handlers.js';
 import { LegacyHandlers } from '../rooms/legacy-handlers.js';
 import type { SocketLimits } from '../rooms/limits.js';
@@ -62,22 +59,6 @@ export interface WiredSockets {
   core: CoreHandlers;
   /** Cluster mode: the per-socket records in Redis (stopped by close()). */
   records?: { records: SocketRecords; close(): Promise<void> } | undefined;
-}
-
-/** QUIT when connected (bounded in time), else drop the connection attempt. */
-async function closeRedis(client: RedisClient): Promise<void> {
-  if (!client.isReady) {
-    if (client.isOpen) client.destroy();
-    return;
-  }
-  const timer = setTimeout(() => client.destroy(), 2000);
-  try {
-    await client.quit();
-  } catch {
-    client.destroy();
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
