@@ -225,6 +225,12 @@ describe('after its node is SIGKILLed, Herald re-joins a client to its rooms on 
     proxy.retarget(b.port);
     await back;
     assert.equal(desk.recovered, false, 'node A stored no session: not recovered');
+    // Re-joined on B (the viewers list may name Alice before: node A's viewers stay listed in
+    // Redis until A is found dead).
+    await waitFor(async () => (await metric(b, 'rejoined')) === rejoined + 1, {
+      what: 'the re-join on node B',
+      timeoutMs: 15_000,
+    });
 
     await waitFor(
       () =>
