@@ -69,6 +69,9 @@ const PLAN: Record<string, Step> = {
     kind: 'serve',
   },
   'npx herald serve --help': { kind: 'run', expect: /Usage: herald serve \[options\]/ },
+  // Running a cluster
+  'npx herald serve --cluster --redis redis://127.0.0.1:6379 --node-id web1 --backend http://127.0.0.1:8000':
+    { kind: 'serve' },
   // Several processes on one machine
   'npx herald serve --workers auto --cluster --redis redis://127.0.0.1:6379 --pid-file /tmp/herald.pid':
     { kind: 'serve' },
