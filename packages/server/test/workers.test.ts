@@ -547,22 +547,102 @@ describe('herald reload and SIGHUP without --workers', () => {
       proc.child.kill('SIGKILL');
     }
   });
+});
 
-  test('--workers with --demo is refused before any worker starts', async () => {
+describe('the demo under --workers 2', () => {
+  test('one demo site for every worker: a ToDo saved through one shows, live, on sockets of both', async () => {
+    const redis = await startRedis();
+    const port = await freePort();
+    const data = mkdtempSync(join(tmpdir(), 'herald-demo-workers-'));
     const proc = runHerald([
       'serve',
+      '--demo',
+      '--demo-data',
+      data,
       '--workers',
       '2',
       '--cluster',
       '--redis',
-      'redis://127.0.0.1:1',
-      '--demo',
+      redis.url,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
     ]);
-    assert.equal(await proc.exited, 2);
-    assert.match(
-      proc.output(),
-      /the demo site keeps its data in files of one process; drop --workers/,
-    );
+    const sockets: Socket[] = [];
+    try {
+      await proc.waitForOutput(/Herald listening on port \d+ with 2 workers/, START_MS);
+      const site = 'site1.localhost';
+      const headers = (sid: string) => ({
+        host: `${site}:${port}`,
+        'content-type': 'application/json',
+        cookie: `sid=${sid}`,
+      });
+      const login = async (usr: string) => {
+        const response = await fetch(`http://127.0.0.1:${port}/api/method/login`, {
+          method: 'POST',
+          headers: headers('Guest'),
+          body: JSON.stringify({ usr, pwd: 'demo' }),
+        });
+        assert.equal(response.status, 200, await response.text());
+        return /sid=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')![1]!;
+      };
+      const alice = await login('alice@example.com');
+      const bob = await login('bob@example.com');
+      // Several sockets of Bob: round robin spreads them over both workers (each answers the
+      // backchannel from the one shared store, whichever worker Alice's session was made on).
+      const updates: unknown[][] = [];
+      for (let i = 0; i < 4; i++) {
+        const socket = io(`http://127.0.0.1:${port}/${site}`, {
+          transports: ['websocket'],
+          extraHeaders: {
+            host: `${site}:${port}`,
+            origin: `http://${site}:${port}`,
+            cookie: `sid=${bob}`,
+          },
+          forceNew: true,
+          reconnection: false,
+        });
+        sockets.push(socket);
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', () => resolve());
+          socket.once('connect_error', reject);
+        });
+        assert.deepEqual(await socket.timeout(5000).emitWithAck('doctype_subscribe', 'ToDo'), {
+          ok: true,
+        });
+        const mine: unknown[] = [];
+        updates.push(mine);
+        socket.on('list_update', (update: unknown) => mine.push(update));
+      }
+      const created = await fetch(`http://127.0.0.1:${port}/api/resource/ToDo`, {
+        method: 'POST',
+        headers: headers(alice),
+        body: JSON.stringify({
+          description: 'Shared by both workers',
+          allocatedTo: 'bob@example.com',
+        }),
+      });
+      assert.equal(created.status, 200, await created.clone().text());
+      const { data: todo } = (await created.json()) as { data: { name: string } };
+      await waitFor(() => updates.every((mine) => mine.length === 1), {
+        what: 'the list_update on every socket',
+      });
+      for (const mine of updates)
+        assert.deepEqual(mine, [{ doctype: 'ToDo', name: todo.name, user: 'alice@example.com' }]);
+      // Each request may reach either worker (Connection: close): every one reads the ToDo.
+      for (let i = 0; i < 4; i++) {
+        const read = await fetch(`http://127.0.0.1:${port}/api/resource/ToDo/${todo.name}`, {
+          headers: headers(bob),
+        });
+        assert.equal(read.status, 200, `read ${i}`);
+      }
+    } finally {
+      for (const socket of sockets) socket.disconnect();
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+      await redis.stop();
+    }
   });
 });
 

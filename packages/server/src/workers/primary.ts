@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { setupMaster as setupPrimary } from '@socket.io/sticky';
 import type { Config } from '../config/schema.js';
 import { HeraldError } from '../errors.js';
+import { prepareDemoConfig } from '../demo.js';
 import type { Logger } from '../logger.js';
 import { listen, removeStaleSocket } from '../wiring/listen.js';
 import { GroupMetrics } from './group-metrics.js';
@@ -88,12 +89,9 @@ export class Primary {
   readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor(config: Config, logger: Logger) {
-    if (config.demo) {
-      throw new HeraldError(
-        'HERALD_CONFIG_INVALID',
-        'demo = true with workers: the demo site keeps its data in files of one process; drop --workers (or --demo)',
-      );
-    }
+    // One demo site for every worker: the same socket secret and default site (each worker's
+    // backchannel may reach another worker's demo), one data folder (its store is shared).
+    if (config.demo) prepareDemoConfig(config);
     this.#config = config;
     this.#logger = logger;
     this.#count = workerCount(config.workers);
