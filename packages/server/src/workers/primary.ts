@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 // setupMaster is setupPrimary under the name its types declare (index.d.ts of 2.0.1).
 import { setupMaster as setupPrimary } from '@socket.io/sticky';
 import type { Config } from '../config/schema.js';
-import { HeraldError } from '../errors.js';
 import { prepareDemoConfig } from '../demo.js';
+import { HeraldError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { listen, removeStaleSocket } from '../wiring/listen.js';
 import { GroupMetrics } from './group-metrics.js';
