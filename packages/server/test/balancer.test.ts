@@ -40,6 +40,8 @@ interface Client {
   events: ReturnType<typeof recorder>;
   address: string;
   connects: number;
+  /** `socket.recovered` at each connect. */
+  recovered: boolean[];
   /** Successful doctype_subscribe answers (one per connect: a reconnected socket subscribes again). */
   subscribed: number;
 }
@@ -80,6 +82,10 @@ describe('Herald behind nginx', () => {
       const nodePort = port ?? (await freePort());
       const proc = runHerald([
         'serve',
+        // Nodes of one cluster: a client moved to another node is recovered there.
+        '--cluster',
+        '--node-id',
+        `b${nodePort}`,
         '--port',
         String(nodePort),
         '--host',
@@ -117,7 +123,12 @@ describe('Herald behind nginx', () => {
     const { body } = await get(node.port, `/admin/sockets?site=${SITE1}`, {
       authorization: `Bearer ${ADMIN_TOKEN}`,
     });
-    return new Set((JSON.parse(body) as { sockets: { id: string }[] }).sockets.map((s) => s.id));
+    // In a cluster every node lists every node's sockets, each with its node: this node's only.
+    return new Set(
+      (JSON.parse(body) as { sockets: { id: string; node?: string }[] }).sockets
+        .filter((s) => s.node === undefined || s.node === `b${node.port}`)
+        .map((s) => s.id),
+    );
   };
   /** Every socket id held by the nodes `among`. */
   const allSocketIds = async (among = nodes) =>
@@ -170,10 +181,18 @@ describe('Herald behind nginx', () => {
       timeout: CONNECT_TIMEOUT_MS,
       autoConnect: false,
     });
-    const entry: Client = { socket, events: recorder(socket), address, connects: 0, subscribed: 0 };
+    const entry: Client = {
+      socket,
+      events: recorder(socket),
+      address,
+      connects: 0,
+      recovered: [],
+      subscribed: 0,
+    };
     // As Frappe's desk does: (re)subscribe on every connect.
     socket.on('connect', () => {
       entry.connects += 1;
+      entry.recovered.push(socket.recovered);
       socket
         .timeout(CONNECT_TIMEOUT_MS)
         .emitWithAck('doctype_subscribe', 'ToDo')
@@ -412,9 +431,9 @@ describe('Herald behind nginx', () => {
       );
       const live = nodes.filter((_, i) => i !== index);
       await placed(group, live);
-      // TODO(cluster mode): with the lead's cluster adapter, assert that these reconnects come
-      // back with `socket.recovered === true` and that an event published while they were away
-      // arrives once; without it the live node knows nothing of their sessions.
+      // Nodes of a cluster: the stopped node stored its sessions, and the live ones restored them.
+      for (const c of moving)
+        assert.equal(c.recovered.at(-1), true, `${c.address} recovered on another node`);
       assert.deepEqual(await publishAndCount(group), Array(group.length).fill(1));
 
       await closeGroup(group, live);

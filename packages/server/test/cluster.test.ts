@@ -453,6 +453,36 @@ describe('events from the web processes: the ingest lease', () => {
     for (const s of sockets) s.disconnect();
   });
 
+  test('a desk-like client (it never subscribes again) keeps getting doc_update after its node restarts with SIGTERM', async () => {
+    const node = cluster.nodes[2]!;
+    const desk = cluster.socket(node, { site: SITE1, sid: 'sid-alice', reconnection: true });
+    const connects: boolean[] = [];
+    desk.on('connect', () => connects.push(desk.recovered));
+    const updates: unknown[] = [];
+    desk.on('doc_update', (data: unknown) => updates.push(data));
+    desk.connect();
+    await waitFor(() => connects.length === 1, { what: 'connected' });
+    // Once, as the desk does when a form opens; never again after a reconnect.
+    assert.deepEqual(await desk.timeout(5000).emitWithAck('doc_subscribe', 'ToDo', 'TD-R'), {
+      ok: true,
+    });
+    await publish('doc:ToDo/TD-R', 'doc_update', { modified: 'before' });
+    await waitFor(() => updates.length === 1, { what: 'the first doc_update' });
+    await node.stop('SIGTERM');
+    await publish('doc:ToDo/TD-R', 'doc_update', { modified: 'while it restarts' });
+    await node.start();
+    await waitFor(() => connects.length === 2, { timeoutMs: 30_000, what: 'the reconnect' });
+    assert.equal(connects[1], true, 'recovered');
+    await publish('doc:ToDo/TD-R', 'doc_update', { modified: 'after' });
+    await waitFor(() => updates.length === 3, { timeoutMs: 15_000, what: 'every doc_update' });
+    assert.deepEqual(updates, [
+      { modified: 'before' },
+      { modified: 'while it restarts' },
+      { modified: 'after' },
+    ]);
+    desk.disconnect();
+  });
+
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     // Each test's events are numbered from 0: the stream holds identical messages from the test
     // before, which a takeover must not take for the ones it has to fill.

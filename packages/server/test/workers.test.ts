@@ -204,9 +204,8 @@ describe('herald serve --workers: several processes on one port', () => {
     });
     // A tick published after these arrives after them: nothing later of the twenty can come.
     await everyoneReceives('one more tick everywhere');
-    // Until cluster mode routes events (issue 19, step 3: the ingest lease), each worker
-    // subscribes to `events` and delivers to its own sockets: also exactly once. TODO(cluster):
-    // this test stays as it is then; it checks the lease's one broadcast per event.
+    // Every worker takes each message of `events`; the one holding the ingest lease broadcasts it
+    // to all: each client gets it once.
     const expected = Array.from({ length: last - first + 1 }, (_, i) => first + i);
     for (const client of clients) {
       assert.deepEqual(
@@ -284,9 +283,8 @@ describe('herald serve --workers: several processes on one port', () => {
     assert.ok(hit.length < clients.length, 'the other worker kept its clients');
     await waitFor(allConnected, { timeoutMs: 30_000, what: 'every client connected again' });
     await everyoneReceives('a tick everywhere after the kill');
-    // TODO(cluster): after a SIGKILL a client comes back with recovered: false; with the socket
-    // records (issue 19, step 6) assert here that it is back in rooms it joined by request (a
-    // doc_subscribe before the kill) without asking again.
+    // After a SIGKILL a client comes back with recovered: false (no session was stored); the
+    // re-join of the rooms it asked for is tested in cluster-rejoin.test.ts.
     const back = hit.map((client) => client.outages.at(-1)!.back! - killedAt);
     t.diagnostic(`clients of the killed worker back after ${back.join(', ')} ms`);
   });
