@@ -43,6 +43,7 @@ describe('herald doctor', () => {
           ['ping', 'ok'],
           ['identity', 'ok'],
           ['backend', 'ok'],
+          ['cluster', 'skip'],
           ['redis', 'ok'],
         ],
       );

@@ -24,6 +24,11 @@ export function registerDoctorCommand(program: Command): void {
       'the Redis the web server publishes to: check the subscription and deliver a msgprint',
     )
     .option(
+      '--cluster-prefix <prefix>',
+      'with --redis: the --cluster-prefix of the `herald serve --cluster` nodes on that Redis',
+      'herald',
+    )
+    .option(
       '--admin-token <token>',
       "the realtime server's --admin-token (default: $HERALD_ADMIN_TOKEN): Herald then names its backchannel URL and the web server's errors, which it tells no other client",
     )
@@ -38,6 +43,12 @@ export function registerDoctorCommand(program: Command): void {
       if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
         process.stderr.write(
           `herald doctor: --timeout must be a positive whole number of milliseconds (got ${opts.timeout})\n`,
+        );
+        process.exit(2);
+      }
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(String(opts.clusterPrefix))) {
+        process.stderr.write(
+          `herald doctor: --cluster-prefix must be 1 to 64 letters, digits, _, . or - (got ${opts.clusterPrefix})\n`,
         );
         process.exit(2);
       }
@@ -63,6 +74,7 @@ export function registerDoctorCommand(program: Command): void {
         login: opts.login as string | undefined,
         password: opts.password as string | undefined,
         redis: opts.redis as string | undefined,
+        clusterPrefix: opts.clusterPrefix as string,
         adminToken: (opts.adminToken as string | undefined) || process.env.HERALD_ADMIN_TOKEN,
         timeoutMs,
         onStep: (name, result) => {

@@ -13,6 +13,8 @@ export interface DoctorOptions {
   login?: string | undefined;
   password?: string | undefined;
   redis?: string | undefined;
+  /** The --cluster-prefix of `herald serve --cluster` nodes on that Redis (default `herald`). */
+  clusterPrefix?: string | undefined;
   /**
    * The realtime server's --admin-token: presented in the handshake, it makes Herald tell this
    * socket (and no other) the backchannel URL and the backend's errors.

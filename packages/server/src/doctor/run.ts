@@ -2,6 +2,7 @@ import { benchOutcome, runBenchSteps } from './bench-steps.js';
 import type { DoctorOptions } from './options.js';
 import type { Report, StepResult } from './report.js';
 import { backendStep } from './steps/backend.js';
+import { clusterStep } from './steps/cluster.js';
 import { connectStep } from './steps/connect.js';
 import type { StepContext } from './steps/context.js';
 import { dnsStep } from './steps/dns.js';
@@ -27,6 +28,8 @@ const CHAIN: readonly DoctorStep[] = [
   pingStep,
   identityStep,
   backendStep,
+  // Before redis: a cluster fault (no lease holder, say) is named, not just an undelivered msgprint.
+  clusterStep,
   redisStep,
 ];
 
