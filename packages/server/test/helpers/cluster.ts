@@ -19,8 +19,9 @@ export const CHAT_HANDLERS = fileURLToPath(
 /** One `herald serve --cluster` child process on a port of its own. */
 export interface ClusterNodeProcess {
   readonly id: string;
-  readonly port: number;
-  readonly url: string;
+  /** Its port (another free one if the first was taken before the process could bind it). */
+  port: number;
+  url: string;
   proc: HeraldProcess;
   /** Starts it (again) on its port, resolving once it listens. */
   start(): Promise<void>;
@@ -58,36 +59,52 @@ export async function startCluster(
   const sockets = new Set<ClientSocket>();
   const nodes: ClusterNodeProcess[] = [];
   for (let i = 1; i <= count; i++) {
-    const port = await freePort();
     const id = `node${i}`;
+    const port = await freePort();
+    let started = false;
+    const startOnce = async () => {
+      node.proc = runHerald([
+        'serve',
+        '--cluster',
+        '--redis',
+        redis.url,
+        '--backend',
+        backend.url,
+        '--port',
+        String(node.port),
+        '--node-id',
+        id,
+        '--log-level',
+        'debug',
+        ...extraArgs,
+      ]);
+      const proc = node.proc;
+      await Promise.race([
+        proc.waitForOutput(/Herald listening/, 30_000),
+        proc.exited.then((code) => {
+          throw new Error(`${id} exited (${code}) before listening:\n${proc.output()}`);
+        }),
+      ]);
+    };
     const node: ClusterNodeProcess = {
       id,
       port,
       url: `http://127.0.0.1:${port}`,
       proc: undefined as unknown as HeraldProcess,
       async start() {
-        node.proc = runHerald([
-          'serve',
-          '--cluster',
-          '--redis',
-          redis.url,
-          '--backend',
-          backend.url,
-          '--port',
-          String(port),
-          '--node-id',
-          id,
-          '--log-level',
-          'debug',
-          ...extraArgs,
-        ]);
-        const proc = node.proc;
-        await Promise.race([
-          proc.waitForOutput(/Herald listening/, 30_000),
-          proc.exited.then((code) => {
-            throw new Error(`${id} exited (${code}) before listening:\n${proc.output()}`);
-          }),
-        ]);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await startOnce();
+            started = true;
+            return;
+          } catch (error) {
+            // A free port can be taken by another test before a slow start binds it: on the
+            // first start only (a restart keeps its port, as a real node does), try another.
+            if (started || attempt >= 3 || !/port \d+ is in use/.test(String(error))) throw error;
+            node.port = await freePort();
+            node.url = `http://127.0.0.1:${node.port}`;
+          }
+        }
       },
       async stop(signal = 'SIGTERM') {
         const proc = node.proc;
