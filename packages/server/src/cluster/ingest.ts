@@ -38,6 +38,9 @@ export interface LeaseFence {
   epoch: number;
 }
 
+/** The most broadcasts the holder sends before waiting for their answers. */
+const MAX_IN_FLIGHT = 64;
+
 /** How far before its oldest buffered message a taker reads the stream (delivery skew). */
 const SCAN_MARGIN_MS = 1000;
 
@@ -422,6 +425,27 @@ export class Ingest {
       return;
     }
     const assumeSentBefore = this.#assumeSentBefore;
+    /** Broadcasts sent and not yet answered, in order (one connection keeps their order). */
+    let inFlight: { done: Promise<void>; isFill: boolean }[] = [];
+    /** Waits for the broadcasts in flight; false (the lease given up) when one failed. */
+    const settle = async (): Promise<boolean> => {
+      const batch = inFlight;
+      inFlight = [];
+      const results = await Promise.allSettled(batch.map((b) => b.done));
+      this.#answered();
+      for (const [i, result] of results.entries()) {
+        if (result.status === 'rejected') {
+          this.#giveUp(hold, 'lost', `a broadcast failed: ${errorText(result.reason)}`);
+          return false;
+        }
+        this.#sent += 1;
+        if (batch[i]!.isFill) {
+          hold.filled += 1;
+          this.#filled += 1;
+        }
+      }
+      return true;
+    };
     while (!hold.stopped) {
       if (hold.cursor < this.#buffer.firstSeq) {
         this.#log.warn(
@@ -430,9 +454,14 @@ export class Ingest {
         );
         this.#advance(hold, this.#buffer.firstSeq);
       }
-      if (hold.cursor >= hold.snapshotEnd) this.#reportFill(hold);
+      if (hold.cursor >= hold.snapshotEnd && inFlight.length === 0) this.#reportFill(hold);
       const message = this.#buffer.at(hold.cursor);
-      if (!message) {
+      if (!message || inFlight.length >= MAX_IN_FLIGHT) {
+        // Nothing more to send now (or a full window): wait for what is in flight, then for more.
+        if (inFlight.length > 0) {
+          if (!(await settle())) return;
+          continue;
+        }
         await new Promise<void>((resolve) => {
           hold.wake = resolve;
         });
@@ -453,30 +482,33 @@ export class Ingest {
         }
       }
       if (performance.now() >= hold.deadline) {
+        await settle();
         this.#giveUp(hold, 'expired', 'the lease was not renewed in time');
         return;
       }
       if (!this.#subscribed()) {
+        await settle();
         this.#giveUp(hold, 'lost', 'the events subscription is down');
         return;
       }
+      // Sent without waiting for the answer: the writes of a burst go out together, in order on
+      // one connection (each fenced by the lease in Redis), and the readers get them in a few
+      // replies, not one per event; the window is bounded (MAX_IN_FLIGHT).
+      let done: Promise<void>;
       try {
-        await this.#options.broadcast(
+        done = this.#options.broadcast(
           { id: message.id, raw: message.raw },
           { token: hold.token, epoch: hold.epoch },
         );
       } catch (error) {
-        this.#giveUp(hold, 'lost', `a broadcast failed: ${errorText(error)}`);
-        return;
+        done = Promise.reject(error);
       }
-      this.#answered();
-      this.#sent += 1;
-      if (isFill) {
-        hold.filled += 1;
-        this.#filled += 1;
-      }
+      // Observed at once (settle reads it): no unhandled rejection while others are sent.
+      done.catch(() => undefined);
+      inFlight.push({ done, isFill });
       this.#advance(hold, hold.cursor + 1);
     }
+    if (inFlight.length > 0) await settle();
   }
 
   /** The caller's `subscribed()`, false if it throws; down counts as trouble (#trouble). */
