@@ -120,6 +120,11 @@ const killRun = (bench: Bench) =>
           await socket.timeout(20_000).emitWithAck('doc_subscribe', 'ToDo', client.doc);
           await socket.timeout(20_000).emitWithAck('doc_open', 'ToDo', client.doc);
         });
+        // Whether node3 held the ingest lease (events then wait for another node to take it).
+        const lease = await nodes.leaseHolder();
+        bench.results.cluster.note(
+          `cluster node killed: ${lease ? `${lease.holder} held the ingest lease when node3 was killed${lease.holder === node3.id ? ' (events waited for another node to take it over)' : ''}` : 'no node held an ingest lease (each node delivers `events` itself)'}`,
+        );
         // The balancer sends the next connections to the nodes that are left; node3 dies.
         proxies[0]!.retarget(node1.port);
         proxies[1]!.retarget(node2.port);

@@ -7,6 +7,8 @@
 //   SIGTERM (closing Socket.IO stores every other session before its Redis closes). used_memory
 //   with the sessions stored and again once the bench has deleted them (both with the node gone,
 //   so its connections are in neither), and each session key's MEMORY USAGE.
+// - Anything else the node keeps in Redis per connected socket (per-socket records, presence):
+//   the MEMORY USAGE of the prefix's other keys with the sockets connected, less before.
 import { CLUSTER_1, Nodes } from '../cluster/nodes.js';
 import type { Pair } from '../cluster/results.js';
 import { type Bench, type Scenario, SITE, sleep, waitUntil } from '../harness.js';
@@ -16,6 +18,13 @@ import { LoadGenerator } from '../loadgen.js';
 const NOBODY = 'bench-memory-nobody';
 /** Broadcasts per handler call. */
 const BATCH = 100;
+/**
+ * A change of used_memory smaller than this is within its noise here (the other clients' buffers
+ * come and go): no figure per entry or session (a smoke run's 30 sessions are about 15 KB).
+ */
+const NOISE_BYTES = 32 * 1024;
+const perItem = (grown: number, count: number) =>
+  count > 0 && Math.abs(grown) >= NOISE_BYTES ? grown / count : Number.NaN;
 
 interface MemoryFigures {
   entryBytes: number;
@@ -23,6 +32,7 @@ interface MemoryFigures {
   sessionBytes: number;
   sessionUsage: number;
   sessions: number;
+  othersPerSocket: number;
   storedOnDrop: number;
   eventBytes: number;
   sessionValueBytes: number;
@@ -52,6 +62,19 @@ async function settledMemory(redis: Redis, tries: number): Promise<number> {
 
 const memoryUsage = async (redis: Redis, key: string) =>
   Number((await redis.sendCommand(['MEMORY', 'USAGE', key, 'SAMPLES', '0'])) ?? 0);
+
+/**
+ * MEMORY USAGE of the cluster's keys other than its stream and sessions (per-socket records,
+ * presence, node records, the lease: whatever the node keeps per connected socket).
+ */
+async function otherKeysUsage(redis: Redis, prefix: string, stream: string): Promise<number> {
+  let total = 0;
+  for await (const batch of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 }))
+    for (const key of batch)
+      if (key !== stream && !key.startsWith(`${prefix}:session:`))
+        total += await memoryUsage(redis, key);
+  return total;
+}
 
 /** The session keys of the cluster's prefix. */
 async function sessionKeys(redis: Redis, prefix: string): Promise<string[]> {
@@ -103,6 +126,8 @@ const memoryRun = (bench: Bench) =>
       const fresh = async () =>
         (await sessionKeys(redis, nodes.prefix)).filter((key) => !keysBefore.has(key));
       const half = Math.floor(sessions / 2);
+      const othersBefore = await otherKeysUsage(redis, nodes.prefix, stream);
+      let othersPerSocket = Number.NaN;
       const dropped = new LoadGenerator(node.port, SITE, 1);
       let storedOnDrop = 0;
       try {
@@ -126,6 +151,8 @@ const memoryRun = (bench: Bench) =>
           );
         await desk(dropped, half, 0);
         await desk(node.gen, sessions - half, half);
+        othersPerSocket =
+          ((await otherKeysUsage(redis, nodes.prefix, stream)) - othersBefore) / sessions;
         await dropped.close();
         await waitUntil(async () => (await fresh()).length >= half, 30_000);
         storedOnDrop = (await fresh()).length;
@@ -143,11 +170,12 @@ const memoryRun = (bench: Bench) =>
       for (let i = 0; i < stored.length; i += 500) await redis.del(stored.slice(i, i + 500));
       const without = await settled();
       return {
-        entryBytes: (after - before) / written,
+        entryBytes: perItem(after - before, written),
         entryUsage: (usageAfter - usageBefore) / written,
-        sessionBytes: stored.length > 0 ? (withSessions - without) / stored.length : Number.NaN,
+        sessionBytes: perItem(withSessions - without, stored.length),
         sessionUsage: stored.length > 0 ? usage / stored.length : Number.NaN,
         sessions: stored.length,
+        othersPerSocket,
         storedOnDrop,
         eventBytes,
         sessionValueBytes,
@@ -172,6 +200,7 @@ export const clusterMemory: Scenario = {
     results.record(s, `bytes per saved session (used_memory, ${sessions})`, pairs('sessionBytes'));
     results.record(s, 'bytes per saved session (MEMORY USAGE)', pairs('sessionUsage'));
     results.record(s, `sessions stored (of ${sessions})`, pairs('sessions'));
+    results.record(s, 'other keys, bytes per connected socket', pairs('othersPerSocket'));
     results.note(
       `cluster Redis memory: an entry's event JSON is ${last.eventBytes} bytes (the fan-out's event, 100 bytes of padding); a saved session's value ${last.sessionValueBytes} bytes (a desk socket: its automatic rooms, one document subscribed and open); ${last.storedOnDrop} sessions stored as their clients dropped, ${last.sessions - last.storedOnDrop} by the SIGTERM`,
     );
