@@ -1,10 +1,17 @@
 // Preloaded into the servers under test (`--import`): on an IPC message "heap", runs a full
 // garbage collection (the process runs with --expose-gc) and answers the heap in use, so idle
-// memory compares live objects, not garbage a collection has not reached yet.
+// memory compares live objects, not garbage a collection has not reached yet. On "cpu", answers
+// the CPU it used so far in µs (the cluster scenarios).
 if (process.send) {
   process.on('message', (message) => {
     if (message === 'snapshot') {
       void import('node:v8').then((v8) => process.send?.({ file: v8.writeHeapSnapshot() }));
+      return;
+    }
+    if (message === 'cpu') {
+      // The process's own CPU counter (µs): finer than /proc's 10 ms ticks, for short bursts.
+      const { user, system } = process.cpuUsage();
+      process.send?.({ cpuMicros: user + system });
       return;
     }
     if (message !== 'heap') return;

@@ -6,6 +6,8 @@ import { pool, WireSocket } from './wire.js';
 
 const sockets: WireSocket[] = [];
 const latencies: number[] = [];
+/** Events kept by the recording sockets: [socket index, data, epoch ms]. */
+let arrivals: [number, unknown, number][] = [];
 /** Where the last `mark` left this thread's event-loop utilization. */
 let mark = performance.eventLoopUtilization();
 const { port, site } = workerData as { port: number; site: string };
@@ -96,6 +98,31 @@ async function run(command: Command): Promise<unknown> {
     }
     case 'latencies':
       return latencies.splice(0);
+    case 'record': {
+      for (const index of command.indexes) {
+        sockets[index]!.onEvent = (event, data, at) => {
+          if (event === command.event) arrivals.push([index, data, at]);
+        };
+      }
+      return command.indexes.length;
+    }
+    case 'arrivals': {
+      const kept = arrivals;
+      arrivals = [];
+      return kept;
+    }
+    case 'paced': {
+      // Each item at its time from now; resolves to when each was sent.
+      const started = performance.now();
+      return Promise.all(
+        command.items.map(async ([index, event, args, dueMs]) => {
+          await new Promise((r) => setTimeout(r, Math.max(0, started + dueMs - performance.now())));
+          const sent = performance.timeOrigin + performance.now();
+          void sockets[index]!.emit(event, args, false);
+          return sent;
+        }),
+      );
+    }
     case 'mark':
       mark = performance.eventLoopUtilization();
       return 0;

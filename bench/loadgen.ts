@@ -7,6 +7,11 @@ import type { SlowRead } from './wire.js';
 type Emit = [index: number, event: string, args: unknown[]];
 type Steps = [index: number, steps: [event: string, args: unknown[]][]];
 type Viewing = [index: number, doctype: string, docname: string, user: string];
+/** An emit due `dueMs` after the command arrives. */
+type Paced = [index: number, event: string, args: unknown[], dueMs: number];
+
+/** An event a recording socket received: its global index, the event's data, when (epoch ms). */
+export type Arrival = [index: number, data: unknown, at: number];
 
 /** What a worker can be asked to do; socket indexes are the worker's own. */
 export type Command =
@@ -19,6 +24,9 @@ export type Command =
   | { cmd: 'listen'; event: string; every: number }
   | { cmd: 'viewers'; items: Viewing[]; perSecond: number }
   | { cmd: 'latencies' }
+  | { cmd: 'record'; indexes: number[]; event: string }
+  | { cmd: 'arrivals' }
+  | { cmd: 'paced'; items: Paced[] }
   | { cmd: 'mark' }
   | { cmd: 'busy' };
 
@@ -159,6 +167,51 @@ export class LoadGenerator {
   /** The latencies recorded since the last call, in ms. */
   async latencies(): Promise<number[]> {
     return ((await this.#all(() => ({ cmd: 'latencies' }))) as number[][]).flat();
+  }
+
+  /**
+   * From now on, the sockets of `indexes` keep every `event` they receive, with the time (see
+   * `arrivals`), in place of any latency they recorded.
+   */
+  async record(indexes: readonly number[], event: string): Promise<void> {
+    const parts = this.#split(indexes.map((index) => [index] as [number]));
+    await this.#all((w) =>
+      parts[w]!.length ? { cmd: 'record', indexes: parts[w]!.map(([i]) => i), event } : undefined,
+    );
+  }
+
+  /** What the recording sockets received since the last call (global socket indexes). */
+  async arrivals(): Promise<Arrival[]> {
+    const n = this.#workers.length;
+    const parts = (await this.#all(() => ({ cmd: 'arrivals' }))) as Arrival[][];
+    return parts.flatMap((part, w) =>
+      part.map(([index, data, at]) => [index * n + w, data, at] as Arrival),
+    );
+  }
+
+  /**
+   * Emits each item's event (no acknowledgement) at a fixed overall rate, in the order given;
+   * resolves once all are sent, to when each was sent (epoch ms), in the order of `items`.
+   */
+  async paced(items: readonly Emit[], perSecond: number): Promise<number[]> {
+    const n = this.#workers.length;
+    const parts: Paced[][] = this.#workers.map(() => []);
+    const slots: number[][] = this.#workers.map(() => []);
+    items.forEach(([index, event, args], k) => {
+      // Each worker sends its items at their places in the overall schedule.
+      parts[index % n]!.push([Math.floor(index / n), event, args, (k * 1000) / perSecond]);
+      slots[index % n]!.push(k);
+    });
+    const sent = (await this.#all((w) =>
+      parts[w]!.length ? { cmd: 'paced', items: parts[w]! } : undefined,
+    )) as (number[] | undefined)[];
+    const times = new Array<number>(items.length);
+    sent.forEach((part, w) => {
+      part?.forEach((at, j) => {
+        times[slots[w]![j]!] = at;
+      });
+    });
+    return times;
   }
 
   /** Starts a timed window (see `busy`). */

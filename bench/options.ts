@@ -4,7 +4,17 @@ import { parseArgs } from 'node:util';
 
 /** The scenario names `--only` takes, in the order they run. */
 export const SCENARIO_NAMES = ['connect', 'subscribe', 'churn', 'fanout', 'idle', 'slow'] as const;
-export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+/** The cluster scenarios (`--cluster`; in `--smoke` too), in the order they run after the others. */
+export const CLUSTER_SCENARIO_NAMES = [
+  'cluster-fanout',
+  'cluster-viewers',
+  'cluster-memory',
+  'cluster-kill',
+] as const;
+export type ScenarioName =
+  | (typeof SCENARIO_NAMES)[number]
+  | (typeof CLUSTER_SCENARIO_NAMES)[number];
+const ALL_NAMES: readonly string[] = [...SCENARIO_NAMES, ...CLUSTER_SCENARIO_NAMES];
 
 /** smoke: tiny sizes for CI (no figure means anything); quick: the default; full: the recorded run. */
 export type Mode = 'smoke' | 'quick' | 'full';
@@ -26,7 +36,41 @@ export interface Sizes {
   /** Slow-reading sockets, and the events published to them back to back. */
   slowReaders: number;
   slowEvents: number;
+  /** The cluster scenarios' sizes: the same in the quick and the full set (their targets are judged in both). */
+  cluster: ClusterSizes;
 }
+
+/** How many sockets, events and entries the cluster scenarios use. */
+export interface ClusterSizes {
+  /** Sockets of the fan-out room (spread over the nodes), events of a burst, of the trickle. */
+  fanout: number;
+  burst: number;
+  trickle: number;
+  /** Events of the burst to the small room (of `smallRoom` sockets). */
+  smallBurst: number;
+  smallRoom: number;
+  /** Viewer pairs (a watcher on one node, an opener on another), opened at 100 a second. */
+  viewers: number;
+  /** socket.io-client sockets of the node that is SIGKILLed, and their documents. */
+  killClients: number;
+  killDocs: number;
+  /** Stream entries written, and sessions stored, for Redis memory. */
+  entries: number;
+  sessions: number;
+}
+
+const CLUSTER_SIZES: ClusterSizes = {
+  fanout: 1000,
+  burst: 100,
+  trickle: 200,
+  smallBurst: 1000,
+  smallRoom: 10,
+  viewers: 200,
+  killClients: 1000,
+  killDocs: 100,
+  entries: 10_000,
+  sessions: 1000,
+};
 
 const SIZES: Record<Mode, Sizes> = {
   smoke: {
@@ -38,6 +82,18 @@ const SIZES: Record<Mode, Sizes> = {
     presence: 20,
     slowReaders: 20,
     slowEvents: 10,
+    cluster: {
+      fanout: 30,
+      burst: 10,
+      trickle: 10,
+      smallBurst: 20,
+      smallRoom: 6,
+      viewers: 10,
+      killClients: 30,
+      killDocs: 6,
+      entries: 200,
+      sessions: 30,
+    },
   },
   quick: {
     sockets: 1000,
@@ -48,6 +104,7 @@ const SIZES: Record<Mode, Sizes> = {
     presence: 1000,
     slowReaders: 1000,
     slowEvents: 100,
+    cluster: CLUSTER_SIZES,
   },
   full: {
     sockets: 2000,
@@ -58,6 +115,7 @@ const SIZES: Record<Mode, Sizes> = {
     presence: 10000,
     slowReaders: 1000,
     slowEvents: 100,
+    cluster: CLUSTER_SIZES,
   },
 };
 /** Timed runs of the short storms (connect, subscribe, churn), after a warm-up; the median counts. */
@@ -74,6 +132,11 @@ export interface Options {
   only: ScenarioName[];
   /** Whether the issue's targets are judged: on full runs only, the sizes they are defined on. */
   judged: boolean;
+  /**
+   * Whether the cluster scenarios' targets are judged: on quick and full runs (their sizes are the
+   * same in both), not on smoke runs.
+   */
+  clusterJudged: boolean;
 }
 
 export const USAGE = `usage: npm run bench [-- options]
@@ -84,7 +147,12 @@ export const USAGE = `usage: npm run bench [-- options]
   --threads N      load-generator worker threads (default: one fewer than the cores)
   --only A,B       run only these scenarios: ${SCENARIO_NAMES.join(', ')}
                    (connect covers the reconnect storm, fanout the steady trickle,
-                   slow the slow readers)
+                   slow the slow readers), or cluster ones
+  --cluster        run the cluster scenarios instead: Herald with --cluster (1 and 3 nodes
+                   on the bench's redis-server) against Herald without it:
+                   ${CLUSTER_SCENARIO_NAMES.join(', ')}
+                   (cluster-fanout covers the cross-node trickle; --smoke runs them too, at
+                   tiny sizes; their targets are judged on quick and full runs)
   -h, --help       this text
 environment: BENCH_CPU_PROF=<dir> runs the servers under --cpu-prof and writes their profiles there`;
 
@@ -107,6 +175,7 @@ export function parseOptions(argv: string[]): Options & { help: boolean } {
       repeat: { type: 'string' },
       threads: { type: 'string' },
       only: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -115,11 +184,21 @@ export function parseOptions(argv: string[]): Options & { help: boolean } {
   if (values.smoke && values.full)
     throw new Error('--smoke and --full are two sets of sizes: give one of them, or neither');
   const mode: Mode = values.smoke ? 'smoke' : values.full ? 'full' : 'quick';
-  const only = values.only === undefined ? [...SCENARIO_NAMES] : values.only.split(',');
+  // The default set: the cluster scenarios with --cluster, every scenario in a smoke run (CI keeps
+  // them all from rotting), else the single-server ones.
+  const allowed: readonly string[] = values.cluster ? CLUSTER_SCENARIO_NAMES : ALL_NAMES;
+  const only =
+    values.only !== undefined
+      ? values.only.split(',')
+      : values.cluster
+        ? [...CLUSTER_SCENARIO_NAMES]
+        : mode === 'smoke'
+          ? [...ALL_NAMES]
+          : [...SCENARIO_NAMES];
   for (const name of only)
-    if (!(SCENARIO_NAMES as readonly string[]).includes(name))
+    if (!allowed.includes(name))
       throw new Error(
-        `--only takes scenario names separated by commas, from: ${SCENARIO_NAMES.join(', ')} (got "${name}")`,
+        `--only takes scenario names separated by commas, from: ${allowed.join(', ')}${values.cluster ? ' (with --cluster)' : ''} (got "${name}")`,
       );
   return {
     mode,
@@ -135,6 +214,7 @@ export function parseOptions(argv: string[]): Options & { help: boolean } {
     ),
     only: only as ScenarioName[],
     judged: mode === 'full',
+    clusterJudged: mode !== 'smoke',
     help: values.help,
   };
 }

@@ -1,5 +1,8 @@
 // The report of a bench run: the table, the floor, how busy the generator and the servers were
 // (printed), and the same as JSON and an SVG chart (written to bench/results/).
+import { renderCluster } from './cluster/report.js';
+import { clusterVerdict } from './cluster/results.js';
+import { fmt, fmtRatio } from './format.js';
 import { type Busy, median, type Results, type Row, ratio, type Target } from './results.js';
 
 /** What a report is made of: the run's results and where and how it ran. */
@@ -9,23 +12,10 @@ export interface Run {
   threads: number;
   /** Whether the targets are judged (full runs only: the sizes they are defined on). */
   judged: boolean;
+  /** Whether the cluster scenarios' targets are judged (quick and full runs). */
+  clusterJudged: boolean;
   generatorCpuSeconds: number;
 }
-
-const fmt = (n: number) =>
-  Number.isNaN(n)
-    ? 'not measured'
-    : !Number.isFinite(n)
-      ? n > 0
-        ? '∞'
-        : '−∞'
-      : Math.abs(n) >= 100
-        ? n.toFixed(0)
-        : Math.abs(n) >= 1
-          ? n.toFixed(2)
-          : n.toPrecision(2);
-/** A ratio: `fmt`, or a dash when either side was not measured. */
-const fmtRatio = (n: number) => (Number.isNaN(n) ? '—' : fmt(n));
 
 /** A row's ratio: the median of its repeats' ratios, or of its figures when it has no repeats. */
 export const ratioOf = (row: Row) =>
@@ -123,14 +113,21 @@ export function renderBusy(run: Run): string {
   const { threads, machine } = run;
   return (
     `load generator: ${threads} worker thread${threads === 1 ? '' : 's'}, ${run.generatorCpuSeconds.toFixed(1)} s of CPU over the run (${machine.cores} cores: ${machine.cpu}).` +
-    `\nwhile timed: busiest generator thread (share of its time spent working; 1.00 = saturated), and server CPU (share of one core):\n${lines.join('\n')}`
+    (lines.length === 0
+      ? ''
+      : `\nwhile timed: busiest generator thread (share of its time spent working; 1.00 = saturated), and server CPU (share of one core):\n${lines.join('\n')}`)
   );
 }
 
 /** Everything printed at the end of a run. */
 export function renderReport(run: Run): string {
   const { rows } = run.results;
-  return [renderTable(rows, run.judged), renderFloor(rows), renderBusy(run)]
+  return [
+    rows.length > 0 ? renderTable(rows, run.judged) : '',
+    renderFloor(rows),
+    renderCluster(run.results.cluster, run.clusterJudged),
+    renderBusy(run),
+  ]
     .filter((part) => part !== '')
     .join('\n\n');
 }
@@ -157,6 +154,15 @@ export function renderJson(run: Run): string {
           floorRatios: row.floor!.ofBaseline,
           heraldOfFloor: row.floor!.heraldShare,
         })),
+      cluster: {
+        judged: run.clusterJudged,
+        results: run.results.cluster.rows.map((row) => ({
+          ...row,
+          verdict: clusterVerdict(row, run.clusterJudged) || undefined,
+        })),
+        notes: run.results.cluster.notes,
+        busy: run.results.cluster.busy,
+      },
       generatorCpuSeconds: run.generatorCpuSeconds,
       generatorBusy: each((b) => b.generator),
       serverBusy: each((b) => b.server),

@@ -1,5 +1,9 @@
 // What a bench run found: each scenario's figures for both servers (and the floor), and how busy
 // the generator and the servers were. The scenarios fill it in; report.ts prints it.
+import { ClusterResults } from './cluster/results.js';
+import { median } from './stats.js';
+
+export { median } from './stats.js';
 
 export type Target = 'herald' | 'baseline';
 /** The servers a scenario can run against: the two compared, and the floor (bench/floor). */
@@ -55,14 +59,6 @@ export const ratio = (herald: number, baseline: number) =>
         : Number.POSITIVE_INFINITY
       : herald / baseline;
 
-/** The middle of the values that were measured (the mean of the two middle ones for an even count; NaN for none). */
-export const median = (values: readonly number[]) => {
-  const s = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
 /** The median of each figure over several runs of a scenario. */
 export function medianFigures<T extends Figures>(runs: readonly T[]): T {
   const keys = Object.keys(runs[0]!) as (keyof T & string)[];
@@ -74,6 +70,8 @@ export class Results {
   readonly rows: Row[] = [];
   /** Per timed window (scenario), how busy the generator and each server were. */
   readonly busy: Record<string, Busy> = {};
+  /** The cluster scenarios' figures (Herald with --cluster against Herald without it). */
+  readonly cluster = new ClusterResults();
 
   /**
    * Records one figure of a scenario: its medians and Herald ÷ baseline of each repeat; with

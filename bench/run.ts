@@ -1,5 +1,5 @@
 // Herald against the upstream-style baseline, scenario by scenario, side by side in one run.
-//   node --conditions=source --import tsx bench/run.ts [--smoke | --full] [--repeat N] [--threads N] [--only connect,subscribe,...]
+//   node --conditions=source --import tsx bench/run.ts [--smoke | --full] [--cluster] [--repeat N] [--threads N] [--only connect,subscribe,...]
 // (npm run bench -- --help lists the options.) Each scenario is a module of bench/scenarios/; they
 // record into one Results, which report.ts prints and writes to bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '@herald/testkit';
 import { createClient } from 'redis';
+import { closeSharedNodes } from './cluster/nodes.js';
 import { Bench } from './harness.js';
 import { type Options, parseOptions, USAGE } from './options.js';
 import { renderJson, renderReport, renderSvg } from './report.js';
@@ -34,8 +35,12 @@ const generatorCpuStart = process.cpuUsage();
 const results = new Results();
 const bench = new Bench(options, redis, publisher, results);
 
-for (const scenario of SCENARIOS)
-  if (options.only.includes(scenario.name)) await scenario.run(bench);
+try {
+  for (const scenario of SCENARIOS)
+    if (options.only.includes(scenario.name)) await scenario.run(bench);
+} finally {
+  await closeSharedNodes();
+}
 
 await publisher.quit();
 await redis.stop();
@@ -52,11 +57,17 @@ const run = {
   },
   threads: options.threads,
   judged: options.judged,
+  clusterJudged: options.clusterJudged,
   generatorCpuSeconds: (generatorCpu.user + generatorCpu.system) / 1e6,
 };
 console.log(renderReport(run));
 mkdirSync(`${ROOT}bench/results`, { recursive: true });
 writeFileSync(`${ROOT}bench/results/latest.json`, renderJson(run));
-writeFileSync(`${ROOT}bench/results/latest.svg`, renderSvg(results.rows, run.judged));
-console.log('wrote bench/results/latest.json and bench/results/latest.svg');
+if (results.rows.length > 0) {
+  writeFileSync(`${ROOT}bench/results/latest.svg`, renderSvg(results.rows, run.judged));
+  console.log('wrote bench/results/latest.json and bench/results/latest.svg');
+} else {
+  // The chart is of ratios to the baseline, which the cluster scenarios do not have.
+  console.log('wrote bench/results/latest.json');
+}
 process.exit(0);

@@ -14,6 +14,8 @@ export interface Child {
   proc: ChildProcess;
   port: number;
   stop(): Promise<void>;
+  /** Sends `signal` (a SIGKILL or SIGTERM the scenario means, not a stop) and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /** Spawns `node <args>` (TypeScript through tsx) and waits for `ready` in its output. */
@@ -65,6 +67,13 @@ export function start(args: string[], ready: RegExp, port: number): Promise<Chil
               proc.kill('SIGUSR2');
               setTimeout(() => proc.kill('SIGKILL'), 15_000).unref();
             }),
+          kill: (signal) =>
+            new Promise((done) => {
+              stopping = true;
+              if (proc.exitCode !== null || proc.signalCode !== null) return done();
+              proc.once('exit', () => done());
+              proc.kill(signal);
+            }),
         });
       }
     };
@@ -97,6 +106,28 @@ export function liveHeapBytes(child: Child): Promise<number> {
       resolve((answer as { heapUsed: number }).heapUsed);
     });
     child.proc.send('heap');
+  });
+}
+
+/**
+ * CPU seconds (user + system) a child used so far, as it counts them itself (µs; see
+ * heap-probe.ts). One question at a time per child.
+ */
+export function childCpuSeconds(child: Child): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('no CPU answer from the server in 10 s')),
+      10_000,
+    );
+    const onMessage = (answer: unknown) => {
+      const micros = (answer as { cpuMicros?: number }).cpuMicros;
+      if (micros === undefined) return;
+      clearTimeout(timer);
+      child.proc.off('message', onMessage);
+      resolve(micros / 1e6);
+    };
+    child.proc.on('message', onMessage);
+    child.proc.send('cpu');
   });
 }
 
