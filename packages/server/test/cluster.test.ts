@@ -241,14 +241,37 @@ describe('handlers and admin across the cluster', () => {
   const API_KEY = 'cluster-api-key-0123456789abcdef';
   let cluster: TestCluster;
   before(async () => {
-    cluster = await startCluster(3, [
-      '--handlers',
-      `chat=${CHAT_HANDLERS}`,
-      '--admin-token',
-      TOKEN,
-      '--api-key',
-      API_KEY,
-    ]);
+    cluster = await startCluster(
+      3,
+      [
+        '--handlers',
+        `chat=${CHAT_HANDLERS}`,
+        '--admin-token',
+        TOKEN,
+        '--api-key',
+        API_KEY,
+        '--forward',
+        'shout=/api/method/chat.realtime.shout',
+      ],
+      {
+        routes: {
+          // The web backend's handler: an emit to a room, as --forward applies it.
+          '/api/method/chat.realtime.shout': ({ body }) => {
+            const { args, socket } = body as { args: string[]; socket: { user: string } };
+            return {
+              body: {
+                message: {
+                  emit: [
+                    { event: 'shouted', data: { from: socket.user, text: args[1] }, room: args[0] },
+                  ],
+                  reply: { ok: true },
+                },
+              },
+            };
+          },
+        },
+      },
+    );
   });
   after(() => cluster?.close());
   const admin = async (node: ClusterNodeProcess, path: string) => {
@@ -303,6 +326,30 @@ describe('handlers and admin across the cluster', () => {
     } finally {
       n3.proc.child.kill('SIGCONT');
     }
+    for (const s of [alice, bob, root]) s.disconnect();
+  });
+
+  test('a --forward emit to a room, answered by the web backend on one node, reaches the room on every node', async () => {
+    const [n1, n2, n3] = cluster.nodes as [
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+      ClusterNodeProcess,
+    ];
+    const alice = await cluster.connect(n1, { site: SITE1, sid: 'sid-alice' });
+    const bob = await cluster.connect(n2, { site: SITE1, sid: 'sid-bob' });
+    const root = await cluster.connect(n3, { site: SITE1, sid: 'sid-admin' });
+    const heard = [bob, root].map(() => [] as unknown[]);
+    for (const [i, s] of [bob, root].entries()) {
+      await join(s, 'room-f');
+      s.on('shouted', (data: unknown) => {
+        heard[i]!.push(data);
+      });
+    }
+    assert.deepEqual(await alice.timeout(5000).emitWithAck('shout', 'room-f', 'hi all'), {
+      ok: true,
+    });
+    await waitFor(() => heard.every((h) => h.length === 1), { what: 'the shout on both nodes' });
+    for (const h of heard) assert.deepEqual(h, [{ from: 'alice@example.com', text: 'hi all' }]);
     for (const s of [alice, bob, root]) s.disconnect();
   });
 

@@ -38,8 +38,8 @@ export interface LeaseFence {
   epoch: number;
 }
 
-/** The most broadcasts the holder sends before waiting for their answers. */
-const MAX_IN_FLIGHT = 64;
+/** The most broadcasts the holder has in flight (a burst goes out whole; memory bounded by the buffer). */
+const MAX_IN_FLIGHT = 1024;
 
 /** How far before its oldest buffered message a taker reads the stream (delivery skew). */
 const SCAN_MARGIN_MS = 1000;

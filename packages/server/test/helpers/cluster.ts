@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import {
+  type BackendBehaviour,
   fixtureSites,
   freePort,
   startRedis,
@@ -49,13 +50,16 @@ export interface TestCluster {
 export async function startCluster(
   count: number,
   extraArgs: string[] = [],
-  options: { redis?: TestRedis } = {},
+  options: { redis?: TestRedis; routes?: BackendBehaviour['routes'] } = {},
 ): Promise<TestCluster> {
   const redis = options.redis ?? (await startRedis());
   const sites = fixtureSites();
   // The cluster tests' handler app (CHAT_HANDLERS) is installed on the first site.
   sites['site1.local']!.installedApps = ['frappe', 'chat'];
-  const backend = await startTestBackend({ sites });
+  const backend = await startTestBackend({
+    sites,
+    ...(options.routes && { routes: options.routes }),
+  });
   const sockets = new Set<ClientSocket>();
   const nodes: ClusterNodeProcess[] = [];
   for (let i = 1; i <= count; i++) {
