@@ -1,16 +1,17 @@
 // Cluster 4: the clients of a SIGKILLed node back within 10 s. Three --cluster nodes; desk-like
-// socket.io-client sockets connect to node3 through two TCP proxies (bench/tcp-proxy.ts, standing
+// socket.io-client sockets connect to node3 through two TCP proxies (@herald/testkit's startTcpProxy, standing
 // where a balancer would), each subscribes to a document and opens it; the proxies are pointed at
 // node1 and node2, node3 gets SIGKILL, and a `doc_update` of every document is published on Redis
 // `events` every 200 ms from then on. Timed from the kill: until every socket is connected again,
 // and until every one has received a `doc_update` published after the kill (which needs Herald to
 // re-join the rooms of a client that comes back without recovery, docs/cluster-design.md 5.8: the
 // desk never subscribes again after a reconnect).
+
+import { startTcpProxy } from '@herald/testkit';
 import { io, type Socket } from 'socket.io-client';
 import { CLUSTER_3, type Node, Nodes } from '../cluster/nodes.js';
 import type { Pair } from '../cluster/results.js';
 import { type Bench, type Scenario, SITE, sleep, waitUntil } from '../harness.js';
-import { startTcpProxy } from '../tcp-proxy.js';
 import { pool } from '../wire.js';
 
 /**

@@ -80,25 +80,13 @@ describe('three nodes on one Redis', () => {
     const before = chatLog(alice);
     await say(bob, 'lobby-2', 'before');
     await waitFor(() => before.texts.includes('before'), { what: 'the first message' });
-    const pid = (alice as unknown as { _pid: string })._pid;
-    const offset = (alice as unknown as { _lastOffset: string })._lastOffset;
-    assert.ok(pid && offset, 'the client has a session and an offset');
-    // The connection drops (a network failure: recoverable), and the client comes back on node 3.
-    (alice.io as unknown as { engine: { close(): void } }).engine.close();
-    await waitFor(() => !alice.connected, { what: 'the drop' });
-    // As a real client's reconnect delay lets it: the old node has stored the session.
-    await waitFor(async () => (await cluster.redisClient.exists(`herald:session:${pid}`)) === 1, {
-      what: 'the session stored in Redis',
-    });
+    // The connection drops (a network failure: recoverable), and the client comes back on node 3
+    // (the same client state as a socket.io-client that reconnects through a balancer).
+    const session = await cluster.drop(alice);
     for (const text of ['m1', 'm2', 'm3']) await say(bob, 'lobby-2', text);
-    // The same client state as a socket.io-client that reconnects through a balancer to node 3.
-    const back = cluster.socket(n3, { site: SITE1, sid: 'sid-alice' });
-    Object.assign(back, { _pid: pid, _lastOffset: offset });
-    const log = chatLog(back);
-    await new Promise<void>((resolve, reject) => {
-      back.once('connect', () => resolve());
-      back.once('connect_error', reject);
-      back.connect();
+    let log = { texts: [] as string[], offsets: [] as string[] };
+    const back = await cluster.resume(n3, { site: SITE1, sid: 'sid-alice' }, session, (s) => {
+      log = chatLog(s);
     });
     assert.equal(back.recovered, true, 'recovered on another node');
     await waitFor(() => log.texts.length >= 3, { what: 'the missed messages' });
@@ -158,24 +146,14 @@ describe('three nodes on one Redis', () => {
     const HOPS = 12;
     for (let hop = 1; hop <= HOPS; hop++) {
       await waitFor(() => received.length > 0, { what: 'messages flowing' });
-      const { _pid: pid, _lastOffset: offset } = socket as unknown as {
-        _pid: string;
-        _lastOffset: string;
-      };
-      (socket.io as unknown as { engine: { close(): void } }).engine.close();
-      await waitFor(() => !socket.connected, { what: 'the drop' });
-      await waitFor(async () => (await cluster.redisClient.exists(`herald:session:${pid}`)) === 1, {
-        what: 'the session stored',
-      });
+      const session = await cluster.drop(socket);
       socket.removeAllListeners('chat_message');
-      const next = cluster.socket(nodes[hop % nodes.length]!, { site: SITE1, sid: 'sid-alice' });
-      Object.assign(next, { _pid: pid, _lastOffset: offset });
-      listen(next);
-      await new Promise<void>((resolve, reject) => {
-        next.once('connect', () => resolve());
-        next.once('connect_error', reject);
-        next.connect();
-      });
+      const next = await cluster.resume(
+        nodes[hop % nodes.length]!,
+        { site: SITE1, sid: 'sid-alice' },
+        session,
+        listen,
+      );
       assert.equal(next.recovered, true, `hop ${hop} recovered`);
       socket = next;
     }
@@ -628,14 +606,7 @@ describe('an undersized stream', () => {
     });
     assert.equal((await publish([event(0)])).status, 202);
     await first;
-    const { _pid: pid, _lastOffset: offset } = alice as unknown as {
-      _pid: string;
-      _lastOffset: string;
-    };
-    (alice.io as unknown as { engine: { close(): void } }).engine.close();
-    await waitFor(async () => (await cluster.redisClient.exists(`herald:session:${pid}`)) === 1, {
-      what: 'the session stored',
-    });
+    const session = await cluster.drop(alice);
     // Far more than the stream keeps, while the client is away.
     for (let i = 0; i < 6; i++) {
       const batch = Array.from({ length: 500 }, (_, j) => event(1 + i * 500 + j));
@@ -644,13 +615,7 @@ describe('an undersized stream', () => {
     await waitFor(async () => (await cluster.redisClient.xLen('herald:{ingest}:stream')) < 2500, {
       what: 'the stream trimmed',
     });
-    const back = cluster.socket(n2, { site: SITE1, sid: 'sid-alice' });
-    Object.assign(back, { _pid: pid, _lastOffset: offset });
-    await new Promise<void>((resolve, reject) => {
-      back.once('connect', () => resolve());
-      back.once('connect_error', reject);
-      back.connect();
-    });
+    const back = await cluster.resume(n2, { site: SITE1, sid: 'sid-alice' }, session);
     assert.equal(back.recovered, false, 'its last event is no longer in the stream');
     const metrics = await (await fetch(`${n2.url}/metrics`)).text();
     assert.match(metrics, /herald_recoveries_total\{outcome="offset_trimmed"\} 1/);
@@ -744,13 +709,7 @@ describe('presence across the cluster', () => {
     const listsBefore = bobSees.length;
     await n1.stop('SIGTERM');
     // Alice's client comes back on node 2, recovered, with her document open.
-    const back = cluster.socket(n2, { site: SITE1, sid: 'sid-alice' });
-    Object.assign(back, { _pid: pid, _lastOffset: offset });
-    await new Promise<void>((resolve, reject) => {
-      back.once('connect', () => resolve());
-      back.once('connect_error', reject);
-      back.connect();
-    });
+    const back = await cluster.resume(n2, { site: SITE1, sid: 'sid-alice' }, { pid, offset });
     assert.equal(back.recovered, true);
     // Until the stopped node's grace (10 s) is over and it is swept: she is listed every time.
     await waitFor(async () => (await nodeCount(n2)) === 2, {

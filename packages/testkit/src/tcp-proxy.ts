@@ -23,6 +23,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       return;
     }
     const upstream = connect(target, '127.0.0.1');
+    // Small frames go through at once, as a balancer passes them on.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     open.add(client);
     open.add(upstream);
     const drop = () => {

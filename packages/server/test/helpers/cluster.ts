@@ -30,6 +30,12 @@ export interface ClusterNodeProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** What a socket.io-client keeps of its session to recover it: its private id and last offset. */
+export interface ClientSession {
+  pid: string;
+  offset: string;
+}
+
 /** A real redis-server, a test backend and N Herald nodes of one cluster. */
 export interface TestCluster {
   redis: TestRedis;
@@ -44,6 +50,21 @@ export interface TestCluster {
   ): ClientSocket;
   /** Connects and resolves once connected. */
   connect(node: ClusterNodeProcess, options: ClientOptions): Promise<ClientSocket>;
+  /**
+   * Drops `socket`'s connection as a network failure does (recoverable) and resolves, once its
+   * node has stored the session in Redis, with what the client keeps to come back with.
+   */
+  drop(socket: ClientSocket): Promise<ClientSession>;
+  /**
+   * Connects to `node` as the same client coming back (socket.io-client's state after a drop,
+   * as behind a balancer): `listen` is called before it connects (the missed events come at once).
+   */
+  resume(
+    node: ClusterNodeProcess,
+    options: ClientOptions,
+    session: ClientSession,
+    listen?: (socket: ClientSocket) => void,
+  ): Promise<ClientSocket>;
   close(): Promise<void>;
 }
 
@@ -142,6 +163,29 @@ export async function startCluster(
     connect: (node, opts) =>
       new Promise((resolve, reject) => {
         const s = socket(node, opts);
+        s.once('connect', () => resolve(s));
+        s.once('connect_error', reject);
+        s.connect();
+      }),
+    async drop(s) {
+      const { _pid: pid, _lastOffset: offset } = s as unknown as ClientSession & {
+        _pid: string;
+        _lastOffset: string;
+      };
+      if (!pid || !offset) throw new Error('the socket has no session or offset to recover');
+      (s.io as unknown as { engine: { close(): void } }).engine.close();
+      await waitFor(() => !s.connected, { what: 'the drop' });
+      // As a real client's reconnect delay lets it: the old node has stored the session.
+      await waitFor(async () => (await redisClient.exists(`herald:session:${pid}`)) === 1, {
+        what: 'the session stored in Redis',
+      });
+      return { pid, offset };
+    },
+    resume: (node, opts, session, listen) =>
+      new Promise((resolve, reject) => {
+        const s = socket(node, opts);
+        Object.assign(s, { _pid: session.pid, _lastOffset: session.offset });
+        listen?.(s);
         s.once('connect', () => resolve(s));
         s.once('connect_error', reject);
         s.connect();
