@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type NodeProcess, runNode, startRedis, type TestRedis, waitFor } from '@herald/testkit';
 import { createClient } from 'redis';
 import { contentId, fencedXadd, streamContentIds } from '../src/cluster/ingest.js';
+import { fencedXaddMany } from '../src/cluster/lease.js';
 import { RecentBuffer } from '../src/cluster/recent-buffer.js';
 import type { RedisClient } from '../src/redis/client.js';
 import {
@@ -298,6 +299,21 @@ describe('the ingest lease', () => {
     await publisher.del(keys.lease);
     assert.equal(await fencedXadd(publisher, keys, newToken, fields, 1000), null, 'no lease');
     assert.equal((await readStream(publisher, keys.stream)).length, 1);
+    // Several entries in one call (the holder's burst): all of them, in order, or none.
+    const entries = [8, 9, 10].map((n) =>
+      adapterEntry('b', { id: contentId(seqMessage(n)), raw: seqMessage(n) }, 1),
+    );
+    await publisher.set(keys.lease, newToken);
+    assert.equal(await fencedXaddMany(publisher, keys, oldToken, entries, 1000), null);
+    assert.equal((await readStream(publisher, keys.stream)).length, 1, 'none of them written');
+    const ids = await fencedXaddMany(publisher, keys, newToken, entries, 1000);
+    assert.equal(ids?.length, 3);
+    const stream = await readStream(publisher, keys.stream);
+    assert.deepEqual(
+      stream.slice(1).map((entry) => entry.id),
+      ids,
+      'the three, in order, after the first',
+    );
   });
 
   // Off: no deadline checks in #tick and #pump (ingest.ts): it holds on through the pause.

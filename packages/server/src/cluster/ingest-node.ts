@@ -7,8 +7,9 @@ import {
 import type { Broker } from '../bridge/broker.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { contentId, fencedXadd, Ingest } from './ingest.js';
+import { contentId, Ingest } from './ingest.js';
 import type { ClusterKeys } from './keys.js';
+import { fencedXaddMany } from './lease.js';
 import type { ClusterRedis } from './redis.js';
 
 /** Event names Socket.IO reserves: never sent to clients as events (the router skips them too). */
@@ -66,6 +67,15 @@ export function startIngest(parts: {
 }): Ingest {
   const { keys, redis, metrics, logger } = parts;
   const log = logger.child({ component: 'ingest' });
+  const writer = new BatchWriter((entries, token) =>
+    fencedXaddMany(
+      redis.commands,
+      { stream: keys.stream, lease: keys.lease },
+      token,
+      entries,
+      parts.streamLength,
+    ),
+  );
   const ingest = new Ingest({
     client: redis.commands,
     nodeId: parts.nodeId,
@@ -78,24 +88,19 @@ export function startIngest(parts: {
     subscribed: () => parts.broker.status().ready,
     entryUid: INGEST_UID,
     logger,
-    broadcast: async (message, fence) => {
+    broadcast: (message, fence) => {
       const parsed = parseEventMessage(message.raw, parts.limits);
       // The router gave only good messages with a room; one that is not is skipped, not retried.
-      if (!parsed.ok || parsed.message.room === null || !parsed.message.namespace) return;
+      if (!parsed.ok || parsed.message.room === null || !parsed.message.namespace)
+        return Promise.resolve();
       const { event, message: payload, room, namespace } = parsed.message;
-      if (RESERVED_EVENTS.has(event)) return;
-      const id = await fencedXadd(
-        redis.commands,
-        { stream: keys.stream, lease: keys.lease },
-        fence.token,
-        broadcastEntry(INGEST_UID, namespace, room, event, payload, {
-          hid: message.id,
-          he: fence.epoch,
-        }),
-        parts.streamLength,
-      );
-      if (id === null) throw new Error('the lease moved on: this write was refused');
+      if (RESERVED_EVENTS.has(event)) return Promise.resolve();
+      const entry = broadcastEntry(INGEST_UID, namespace, room, event, payload, {
+        hid: message.id,
+        he: fence.epoch,
+      });
       metrics.eventsOut.inc({ event: metrics.eventLabel(event) });
+      return writer.add(entry, fence.token);
     },
     onLeaseChange: (holding, reason) => {
       metrics.leaseChanges.inc({ reason });
@@ -106,6 +111,68 @@ export function startIngest(parts: {
     },
   });
   return ingest;
+}
+
+/** The most characters of entries written in one script call. */
+const BATCH_MAX_CHARS = 1024 * 1024;
+
+/**
+ * The holder's writes, gathered per turn: the broadcasts the ingest sends in one run (a burst)
+ * go to Redis as one fenced call (in order, on one connection, as their calls came), so each node's
+ * reader wakes once for the burst. Each broadcast's promise settles with its batch: rejected for
+ * all of it when the lease moved on (then none of it was written).
+ */
+class BatchWriter {
+  #batch:
+    | { entries: Record<string, string>[]; chars: number; token: string; settle: Settle[] }
+    | undefined;
+
+  constructor(
+    readonly write: (entries: Record<string, string>[], token: string) => Promise<string[] | null>,
+  ) {}
+
+  add(entry: Record<string, string>, token: string): Promise<void> {
+    const chars = entry.data?.length ?? 0;
+    let batch = this.#batch;
+    if (batch && (batch.token !== token || batch.chars + chars > BATCH_MAX_CHARS)) {
+      this.#flush();
+      batch = undefined;
+    }
+    if (!batch) {
+      batch = { entries: [], chars: 0, token, settle: [] };
+      this.#batch = batch;
+      queueMicrotask(() => {
+        if (this.#batch === batch) this.#flush();
+      });
+    }
+    batch.entries.push(entry);
+    batch.chars += chars;
+    return new Promise<void>((resolve, reject) => batch.settle.push({ resolve, reject }));
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    this.#batch = undefined;
+    if (!batch) return;
+    this.write(batch.entries, batch.token).then(
+      (ids) => {
+        const error =
+          ids === null ? new Error('the lease moved on: this write was refused') : undefined;
+        for (const s of batch.settle) {
+          if (error) s.reject(error);
+          else s.resolve();
+        }
+      },
+      (error: unknown) => {
+        for (const s of batch.settle) s.reject(error);
+      },
+    );
+  }
+}
+
+interface Settle {
+  resolve(): void;
+  reject(error: unknown): void;
 }
 
 /** The `uid` of entries the HTTP publish API writes itself. */

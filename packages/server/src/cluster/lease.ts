@@ -77,6 +77,21 @@ if redis.call('GET', KEYS[2]) ~= ARGV[1] then return false end
 return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
 `);
 
+/**
+ * Several entries in one call, fenced once: the readers blocked on the stream wake once for all of
+ * them (one XADD per call woke them per entry, and each node then wrote every socket once per
+ * entry instead of once per burst). ARGV: token, maxlen, strings per entry, the entries' strings.
+ */
+const FENCED_XADD_MANY = new Script(`
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return false end
+local n = tonumber(ARGV[3])
+local ids = {}
+for i = 4, #ARGV, n do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, i, i + n - 1))
+end
+return ids
+`);
+
 /** The outcome of one acquire attempt. */
 export interface AcquireReply {
   acquired: boolean;
@@ -149,6 +164,30 @@ export async function fencedXadd(
     [token, String(maxLen), ...flat],
   );
   return reply === null || reply === undefined ? null : String(reply);
+}
+
+/**
+ * Adds entries, in order, only if the lease still holds `token` (one script call): their ids, or
+ * null when fenced out (then none was added). Every entry has the same fields, in the same order.
+ */
+export async function fencedXaddMany(
+  client: LeaseRedis,
+  keys: { stream: string; lease: string },
+  token: string,
+  entries: Record<string, string>[],
+  maxLen: number,
+): Promise<string[] | null> {
+  const flat = entries.map((entry) => Object.entries(entry).flat());
+  const width = flat[0]?.length ?? 0;
+  if (width === 0 || flat.some((strings) => strings.length !== width)) {
+    throw new RangeError('entries written together need the same fields');
+  }
+  const reply = await FENCED_XADD_MANY.run(
+    client,
+    [keys.stream, keys.lease],
+    [token, String(maxLen), String(width), ...flat.flat()],
+  );
+  return Array.isArray(reply) ? reply.map(String) : null;
 }
 
 /** The node id and epoch of a token `<node>:<epoch>` (a node id may itself contain colons). */
